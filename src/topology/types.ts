@@ -1,0 +1,84 @@
+// The loaded, validated topology: what every stage of the pipeline reads.
+// Durations are already milliseconds; CEL expressions are kept as source text here and
+// compiled once by src/topology/cel.ts.
+
+export type Delivery = 'exactly-once' | 'at-least-once';
+export type SourceFormat = 'avro' | 'json-schema';
+
+export interface SourceSpec {
+  name: string;
+  topic: string;
+  format: SourceFormat;
+  subject: string;
+  /** Path (relative to the topology file's folder, already resolved to absolute) of a schema `init` registers. */
+  schema?: string;
+  partitions: number;
+  eventTime: { field: string; maxFutureSkewMs: number };
+  idempotencyKey: string;
+  /** Values above this many bytes are dead-lettered as OVERSIZE. */
+  maxValueBytes: number;
+}
+
+export interface CorrelationStep { kind: 'correlation'; field: string; header: string; generate: boolean }
+export interface IdentityStep {
+  kind: 'identity'; anonymousId: string; userId: string;
+  ttlMs: number; maxUsersPerAnonymousId: number; blockedValues: string[];
+}
+export interface SessionStep { kind: 'session'; by: string[]; gapMs: number }
+export interface PseudonymizeStep { kind: 'pseudonymize'; fields: string[] }
+export interface ConsentStep { kind: 'consent'; field: string; whenDenied: 'strip' | 'drop' | 'deadletter'; fields?: string[] }
+export type EnrichStep = CorrelationStep | IdentityStep | SessionStep | PseudonymizeStep | ConsentStep;
+export type EnrichStepKind = EnrichStep['kind'];
+
+export interface DedupeSpec { key: string; windowMs: number; onConflict: 'deadletter' | 'keep' | 'drop' }
+
+export interface OutputsSpec {
+  enriched: { topic: string; partitions?: number };
+  deadLetter: { topic: string; partitions?: number };
+  metrics: { topic: string; partitions?: number };
+  alerts: { topic: string; partitions?: number; format: 'avro' | 'json' };
+}
+
+export interface WindowsSpec { bucketMs: number; allowedLatenessMs: number; idleTimeoutMs: number }
+
+export interface RatioSli { name: string; kind: 'ratio'; good: string; total: string; groupBy: string[]; maxSeries: number }
+export interface LatencySli {
+  name: string; kind: 'latency'; field: string; threshold: number; filter?: string;
+  groupBy: string[]; maxSeries: number;
+}
+export type SliSpec = RatioSli | LatencySli;
+
+export interface BurnRateTier {
+  /** e.g. "1h/5m": long and short window as written for a 30d period, scaled otherwise. */
+  name: string;
+  severity: 'page' | 'ticket';
+  longWindowMs: number;
+  shortWindowMs: number;
+  /** Burn-rate threshold: budget fraction * period / long window. */
+  threshold: number;
+}
+
+export interface SloSpec {
+  name: string;
+  sli: string;
+  objective: number;
+  periodMs: number;
+  minEvents: number;
+  runbook?: string;
+  tiers: BurnRateTier[];
+}
+
+export interface Topology {
+  /** Absolute path of the file it was loaded from (for messages). */
+  file: string;
+  name: string;
+  version: number;
+  delivery: Delivery;
+  sources: SourceSpec[];
+  enrich: EnrichStep[];
+  dedupe?: DedupeSpec;
+  outputs: OutputsSpec;
+  windows: WindowsSpec;
+  slis: SliSpec[];
+  slos: SloSpec[];
+}
