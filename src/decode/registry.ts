@@ -1,0 +1,117 @@
+import avro from 'avsc';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { DataError, InfrastructureError } from '../errors';
+
+/**
+ * The schema registry as the pipeline needs it: writer schemas by id (cached forever — ids
+ * are immutable), the latest schema of a subject, and registration. Any Confluent-compatible
+ * registry works (Apicurio's ccompat API, Confluent Schema Registry, Karapace).
+ *
+ * A 404 for an id is bad data (UNKNOWN_SCHEMA_ID); anything else that fails is the registry
+ * being unavailable, which the consume loop retries without dead-lettering.
+ */
+export type WriterSchema =
+  | { kind: 'avro'; id: number; type: avro.Type; version: number; subject: string }
+  | { kind: 'json'; id: number; schema: Record<string, unknown>; validate: ValidateFunction; version: number; subject: string };
+
+export interface RegistryOptions {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+export function registryOptionsFromEnv(env = process.env): RegistryOptions {
+  return {
+    url: env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+    username: env.SCHEMA_REGISTRY_USERNAME,
+    password: env.SCHEMA_REGISTRY_PASSWORD,
+  };
+}
+
+interface HttpError { status?: number }
+
+export class Registry {
+  readonly client: SchemaRegistry;
+  private readonly writers = new Map<number, Promise<WriterSchema>>();
+  private readonly ajv = new Ajv({ allErrors: false, strict: false });
+
+  constructor(private readonly options: RegistryOptions) {
+    const auth = options.username ? { username: options.username, password: options.password ?? '' } : undefined;
+    // The client's own retries are kept short: the consume loop owns backoff and pausing.
+    this.client = new SchemaRegistry({ host: options.url, auth, retry: { retries: 1, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 } });
+  }
+
+  /** Raw GET against the Confluent API, for the calls the client library lacks. */
+  private async get(path: string): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+    if (this.options.username) {
+      headers.authorization = 'Basic ' + Buffer.from(`${this.options.username}:${this.options.password ?? ''}`).toString('base64');
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.options.url.replace(/\/$/, '') + path, { headers, signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      throw new InfrastructureError('registry', `schema registry unreachable at ${this.options.url}`, { cause: err });
+    }
+    const text = await res.text();
+    let body: unknown = text;
+    try { body = JSON.parse(text); } catch { /* non-JSON error page */ }
+    if (res.status >= 500 || res.status === 401 || res.status === 403) {
+      throw new InfrastructureError('registry', `schema registry answered ${res.status} for ${path}`);
+    }
+    return { status: res.status, body };
+  }
+
+  writerSchema(id: number): Promise<WriterSchema> {
+    let cached = this.writers.get(id);
+    if (!cached) {
+      cached = this.fetchWriter(id);
+      this.writers.set(id, cached);
+      // Failures are not cached: an outage must not poison the id, and a 404 may be registered later.
+      cached.catch(() => this.writers.delete(id));
+    }
+    return cached;
+  }
+
+  private async fetchWriter(id: number): Promise<WriterSchema> {
+    if (!Number.isInteger(id) || id <= 0) throw new DataError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not a valid registry id`);
+    const found = await this.get(`/schemas/ids/${id}`);
+    if (found.status === 404) throw new DataError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not in the registry`);
+    if (found.status !== 200) throw new InfrastructureError('registry', `schema registry answered ${found.status} for schema id ${id}`);
+    const body = found.body as { schema: string; schemaType?: string };
+    const versions = await this.get(`/schemas/ids/${id}/versions`);
+    const first = Array.isArray(versions.body) ? (versions.body[0] as { subject?: string; version?: number }) : undefined;
+    const subject = first?.subject ?? '';
+    const version = first?.version ?? -1;
+    const schema = JSON.parse(body.schema);
+    if ((body.schemaType ?? 'AVRO') === 'JSON') {
+      return { kind: 'json', id, schema, validate: this.ajv.compile(schema), version, subject };
+    }
+    return { kind: 'avro', id, type: avro.Type.forSchema(schema), version, subject };
+  }
+
+  /** Latest registered schema of a subject, or undefined when the subject does not exist. */
+  async latest(subject: string): Promise<{ id: number; version: number; schema: string; schemaType: string } | undefined> {
+    const res = await this.get(`/subjects/${encodeURIComponent(subject)}/versions/latest`);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new InfrastructureError('registry', `schema registry answered ${res.status} for subject ${subject}`);
+    const body = res.body as { id: number; version: number; schema: string; schemaType?: string };
+    return { id: body.id, version: body.version, schema: body.schema, schemaType: body.schemaType ?? 'AVRO' };
+  }
+
+  /** Registers (or finds) a schema under a subject; idempotent. */
+  async register(subject: string, schema: string, kind: 'avro' | 'json' = 'avro'): Promise<number> {
+    try {
+      const type = kind === 'avro' ? SchemaType.AVRO : SchemaType.JSON;
+      const { id } = await this.client.register({ type, schema } as never, { subject });
+      return id;
+    } catch (err) {
+      const status = (err as HttpError).status;
+      if (status === 409 || status === 422) {
+        throw new DataError('SCHEMA_MISMATCH', `registry refused the schema for ${subject}: ${(err as Error).message}`);
+      }
+      throw new InfrastructureError('registry', `could not register ${subject}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

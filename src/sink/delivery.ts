@@ -1,0 +1,101 @@
+import type { Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
+import type { OutputMessage } from './output';
+
+export interface PartitionCommit {
+  topic: string;
+  partition: number;
+  /** The next offset to read (last processed + 1). */
+  nextOffset: string;
+}
+
+/**
+ * Hands a batch's outputs to Kafka and commits the input offset only after Kafka
+ * acknowledged them (DESIGN.md section 8). Two modes share this contract.
+ */
+export interface Delivery {
+  deliver(messages: OutputMessage[], commit: PartitionCommit): Promise<void>;
+  close(): Promise<void>;
+}
+
+function byTopic(messages: OutputMessage[]): TopicMessages[] {
+  const grouped = new Map<string, TopicMessages>();
+  for (const m of messages) {
+    let entry = grouped.get(m.topic);
+    if (!entry) grouped.set(m.topic, (entry = { topic: m.topic, messages: [] }));
+    entry.messages.push({ key: m.key, value: m.value, headers: m.headers, partition: m.partition });
+  }
+  return [...grouped.values()];
+}
+
+/** at-least-once: idempotent producer, acks=all, then commit. A crash between the two replays the batch. */
+export class AtLeastOnceDelivery implements Delivery {
+  private constructor(private readonly producer: Producer, private readonly consumer: Consumer) {}
+
+  static async create(kafka: Kafka, consumer: Consumer): Promise<AtLeastOnceDelivery> {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    return new AtLeastOnceDelivery(producer, consumer);
+  }
+
+  async deliver(messages: OutputMessage[], commit: PartitionCommit): Promise<void> {
+    if (messages.length > 0) {
+      await this.producer.sendBatch({ topicMessages: byTopic(messages), acks: -1, compression: CompressionTypes.None });
+    }
+    await this.consumer.commitOffsets([{ topic: commit.topic, partition: commit.partition, offset: commit.nextOffset }]);
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+/**
+ * exactly-once: outputs and the input offset in one Kafka transaction per batch. kafkajs
+ * allows one open transaction per producer, so each input partition gets its own
+ * transactional producer with a stable id: when a rebalance moves the partition, the new
+ * owner's initTransactions fences the old one.
+ */
+export class ExactlyOnceDelivery implements Delivery {
+  private readonly producers = new Map<string, Promise<Producer>>();
+
+  constructor(private readonly kafka: Kafka, private readonly groupId: string, private readonly transactionalIdPrefix: string) {}
+
+  private producerFor(topic: string, partition: number): Promise<Producer> {
+    const id = `${this.transactionalIdPrefix}-${topic}-${partition}`;
+    let found = this.producers.get(id);
+    if (!found) {
+      const producer = this.kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      found = producer.connect().then(() => producer);
+      found.catch(() => this.producers.delete(id));
+      this.producers.set(id, found);
+    }
+    return found;
+  }
+
+  async deliver(messages: OutputMessage[], commit: PartitionCommit): Promise<void> {
+    const id = `${this.transactionalIdPrefix}-${commit.topic}-${commit.partition}`;
+    const producer = await this.producerFor(commit.topic, commit.partition);
+    const tx = await producer.transaction();
+    try {
+      if (messages.length > 0) await tx.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+      await tx.sendOffsets({
+        consumerGroupId: this.groupId,
+        topics: [{ topic: commit.topic, partitions: [{ partition: commit.partition, offset: commit.nextOffset }] }],
+      });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      // A fenced or broken producer cannot be reused: start a fresh one (and epoch) on retry.
+      this.producers.delete(id);
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.producers.values()];
+    this.producers.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.disconnect()));
+  }
+}

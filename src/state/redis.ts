@@ -1,0 +1,267 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
+import { InfrastructureError, UserError } from '../errors';
+import type { Logger } from '../observability/logger';
+
+// The one place where Tracklane talks to ioredis directly: client construction, the Lua
+// scripts, and the mapping of ioredis's connection failures onto InfrastructureError.
+
+export type RedisClient = Redis | Cluster;
+export type ScriptArg = string | number | Buffer;
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * Failure policy (why these options): Redis state sits on the hot path of every batch. When
+ * Redis is down the consume loop must notice at once, pause the partitions and retry the
+ * whole batch with backoff (retry.ts) — every script is idempotent for a re-run batch. So:
+ * - `enableOfflineQueue: false`: a command issued while disconnected rejects immediately
+ *   ("Stream isn't writeable") instead of waiting in an unbounded in-memory queue.
+ * - `maxRetriesPerRequest: 0`: commands in flight when the socket drops reject on the first
+ *   close instead of being re-sent behind our back; the batch-level retry re-sends them.
+ * - `commandTimeout`: a hung server (not closed, just silent) also rejects, after 10 s.
+ * - the reconnect strategy never gives up (jittered backoff, capped at 2 s) so the client
+ *   is ready again soon after Redis is.
+ * Consequence: the first command may reject until the initial connect is done; callers go
+ * through withRetry (or call waitUntilReady once at start-up).
+ */
+const COMMAND_TIMEOUT_MS = 10_000;
+
+function reconnectDelay(times: number): number {
+  const exp = Math.min(2000, 50 * 2 ** Math.min(times, 10));
+  return Math.round(exp / 2 + Math.random() * (exp / 2));
+}
+
+interface ParsedUrl {
+  host: string;
+  port: number;
+  tls: boolean;
+  username?: string;
+  password?: string;
+  db?: number;
+}
+
+function parseRedisUrl(raw: string): ParsedUrl {
+  const text = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(/^[a-z]+:\/\//i.test(text) ? text : `redis://${text}`);
+  } catch {
+    // The entry is not echoed: it may hold a password.
+    throw new UserError('REDIS_URL holds an entry that is not a URL: write redis://host:port or rediss://host:port');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new UserError(`REDIS_URL must use redis:// or rediss://, got ${url.protocol}//`);
+  }
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined;
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: url.port ? Number(url.port) : 6379,
+    tls: url.protocol === 'rediss:',
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: db !== undefined && Number.isInteger(db) ? db : undefined,
+  };
+}
+
+export interface CreateRedisOptions {
+  /** Defaults to env REDIS_URL, then redis://127.0.0.1:6379. A comma-separated list means Redis Cluster. */
+  url?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: Pick<Logger, 'warn'>;
+  connectionName?: string;
+}
+
+/**
+ * Creates the client from REDIS_URL. Authentication: the URL's user/password, else the env
+ * REDIS_USERNAME / REDIS_PASSWORD. TLS: `rediss://`; REDIS_TLS_CA_FILE adds a CA bundle.
+ */
+export function createRedis(opts: CreateRedisOptions = {}): RedisClient {
+  const env = opts.env ?? process.env;
+  const urls = (opts.url ?? env.REDIS_URL ?? DEFAULT_REDIS_URL).split(',').map((s) => s.trim()).filter(Boolean);
+  if (urls.length === 0) urls.push(DEFAULT_REDIS_URL);
+  const nodes = urls.map(parseRedisUrl);
+  const first = nodes[0];
+  const tls = nodes.some((n) => n.tls)
+    ? { ...(env.REDIS_TLS_CA_FILE ? { ca: readFileSync(env.REDIS_TLS_CA_FILE) } : {}) }
+    : undefined;
+  const common = {
+    username: first.username ?? env.REDIS_USERNAME ?? undefined,
+    password: first.password ?? env.REDIS_PASSWORD ?? undefined,
+    tls,
+    connectionName: opts.connectionName ?? 'tracklane',
+    maxRetriesPerRequest: 0,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: 5000,
+  } satisfies Partial<RedisOptions>;
+
+  let client: RedisClient;
+  if (nodes.length === 1) {
+    client = new Redis({
+      ...common,
+      host: first.host,
+      port: first.port,
+      db: first.db,
+      enableOfflineQueue: false,
+      retryStrategy: reconnectDelay,
+    });
+  } else {
+    const clusterOptions: ClusterOptions = {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: reconnectDelay,
+      redisOptions: common,
+    };
+    client = new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+  }
+  // Without a listener ioredis prints every failed reconnect to stderr. Log once per outage.
+  let down = false;
+  client.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    opts.log?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'redis connection error');
+  });
+  client.on('ready', () => { down = false; });
+  return client;
+}
+
+/** Resolves once the client is connected (standalone: status ready), rejects after timeoutMs. */
+export async function waitUntilReady(client: RedisClient, timeoutMs = 30_000): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { cleanup(); reject(new InfrastructureError('redis', `Redis not ready after ${timeoutMs} ms`)); }, timeoutMs);
+    const onReady = () => { cleanup(); resolve(); };
+    const cleanup = () => { clearTimeout(timer); client.off('ready', onReady); };
+    client.on('ready', onReady);
+  });
+}
+
+// ---- connection-error mapping -------------------------------------------------------
+
+const RETRIABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH',
+  'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOTCONN',
+]);
+// Server replies that mean "not now" rather than "wrong": loading a dump, a busy script,
+// failover/cluster churn, out of memory (keys expire), a replica not writable yet.
+const RETRIABLE_REPLY_PREFIXES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'READONLY', 'OOM', 'NOREPLICAS'];
+// ioredis raises these as plain Errors; matching the message is unavoidable here and kept
+// to this one list so the rest of the code matches on InfrastructureError's code.
+const IOREDIS_CONNECTION_MESSAGES = [
+  "Stream isn't writeable",
+  'Connection is closed',
+  "Cluster isn't ready",
+  'Command timed out',
+  'Failed to refresh slots cache',
+  'None of startup nodes is available',
+];
+
+/** True for errors that mean Redis is unreachable or temporarily unable, not that the command is wrong. */
+export function isRedisConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err instanceof InfrastructureError) return err.dependency === 'redis';
+  const name = err.name;
+  if (name === 'MaxRetriesPerRequestError' || name === 'ClusterAllFailedError' || name === 'AbortError') return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && RETRIABLE_SOCKET_CODES.has(code)) return true;
+  const msg = err.message ?? '';
+  if (name === 'ReplyError') return RETRIABLE_REPLY_PREFIXES.some((p) => msg.startsWith(p));
+  return IOREDIS_CONNECTION_MESSAGES.some((m) => msg.includes(m));
+}
+
+/** Maps a connection failure onto InfrastructureError('redis'); anything else (a script bug) is returned unchanged. */
+export function toRedisError(err: unknown, what: string): unknown {
+  if (err instanceof InfrastructureError) return err;
+  if (isRedisConnectionError(err)) {
+    return new InfrastructureError('redis', `${what}: ${(err as Error).message}`, { cause: err });
+  }
+  return err;
+}
+
+// ---- Lua scripts ----------------------------------------------------------------------
+
+/** Marks a script whose key count varies per call (file `<name>-n.lua`): the caller passes it first. */
+export const VARIADIC = 'n';
+
+interface ScriptDef { command: string; numberOfKeys: number | undefined }
+
+export interface Scripts {
+  /** Version-qualified command names, e.g. `tl_0_1_0_dedupe` for dedupe-n.lua. */
+  readonly commands: ReadonlyMap<string, string>;
+  /**
+   * Runs script `name` in one round trip. Connection failures reject with a retriable
+   * InfrastructureError('redis'); other errors (a bug in the script) are rethrown as they are.
+   */
+  run(name: string, keys: readonly string[], args: readonly ScriptArg[], what?: string): Promise<unknown>;
+}
+
+/** The folder holding package.json, found by walking up from this file (src/ under ts-jest, dist/src/ when built). */
+export function packageRoot(from = __dirname): string {
+  let dir = from;
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`package.json not found above ${from}`);
+    dir = parent;
+  }
+}
+
+let scriptFiles: { version: string; files: { name: string; nKeys: string; lua: string }[] } | undefined;
+
+function readScriptFiles() {
+  if (scriptFiles) return scriptFiles;
+  const root = packageRoot();
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
+  const dir = join(root, 'src', 'state', 'scripts');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.lua'))
+    .sort()
+    .map((f) => {
+      const m = /^([A-Za-z][A-Za-z0-9]*)-(\d+|n)\.lua$/.exec(basename(f));
+      if (!m) throw new Error(`script file ${f} must be named <name>-<nKeys>.lua (nKeys a number, or "${VARIADIC}")`);
+      return { name: m[1], nKeys: m[2], lua: readFileSync(join(dir, f), 'utf8') };
+    });
+  scriptFiles = { version: (pkg.version ?? '0.0.0').replace(/[^0-9A-Za-z]/g, '_'), files };
+  return scriptFiles;
+}
+
+const loaded = new WeakMap<RedisClient, Scripts>();
+
+/**
+ * Defines every `src/state/scripts/<name>-<nKeys>.lua` on the client with defineCommand as
+ * `tl_<version>_<name>` (the package version keeps two deployed versions from clashing).
+ * For `<name>-n.lua` numberOfKeys is left undefined, which ioredis takes to mean the caller
+ * passes the key count as the first argument; Scripts.run does that. Idempotent per client.
+ */
+export function loadScripts(client: RedisClient): Scripts {
+  const existing = loaded.get(client);
+  if (existing) return existing;
+  const { version, files } = readScriptFiles();
+  const defs = new Map<string, ScriptDef>();
+  for (const f of files) {
+    const command = `tl_${version}_${f.name}`;
+    const numberOfKeys = f.nKeys === VARIADIC ? undefined : Number(f.nKeys);
+    client.defineCommand(command, { lua: f.lua, numberOfKeys });
+    defs.set(f.name, { command, numberOfKeys });
+  }
+  const commands = new Map([...defs].map(([n, d]) => [n, d.command] as const));
+  const scripts: Scripts = {
+    commands,
+    async run(name, keys, args, what = name) {
+      const def = defs.get(name);
+      if (!def) throw new Error(`no Lua script named ${name} in src/state/scripts`);
+      if (def.numberOfKeys !== undefined && def.numberOfKeys !== keys.length) {
+        throw new Error(`script ${name} takes ${def.numberOfKeys} keys, got ${keys.length}`);
+      }
+      const fn = (client as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[def.command];
+      const callArgs: ScriptArg[] = def.numberOfKeys === undefined ? [keys.length, ...keys, ...args] : [...keys, ...args];
+      try {
+        return await fn.apply(client, callArgs);
+      } catch (err) {
+        throw toRedisError(err, what);
+      }
+    },
+  };
+  loaded.set(client, scripts);
+  return scripts;
+}
