@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { version } from '../../package.json';
+import { registerCheck } from './check';
+import { registerConsume } from './consume';
+import { registerInit } from './init';
+import { registerProduce } from './produce';
+import { registerReplay } from './replay';
+import { registerRules } from './rules';
+import { registerRun } from './run';
+import { registerStack } from './stack';
+
+const program = new Command('tracklane')
+  .description('Streaming enrichment and SLO engine on Kafka')
+  .version(version)
+  .showHelpAfterError();
+
+registerStack(program);
+registerCheck(program);
+registerInit(program);
+registerRun(program);
+registerProduce(program);
+registerConsume(program);
+registerRules(program);
+registerReplay(program);
+
+program.parseAsync(process.argv).catch((err) => {
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { Engine } from '../engine';
+import { loadTopology } from '../topology/load';
+import { action, parsePositiveInt } from './command';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run the engine on a topology until SIGTERM/SIGINT')
+    .requiredOption('-t, --topology <file>', 'topology YAML')
+    .option('--metrics-port <n>', 'port of /metrics, /healthz, /readyz and the status page', process.env.TRACKLANE_METRICS_PORT ?? '9464')
+    .option('--instance-id <id>', 'name of this instance in lineage and logs')
+    .action(
+      action(async (opts: { topology: string; metricsPort: string; instanceId?: string }) => {
+        const topology = loadTopology(opts.topology);
+        const engine = new Engine({ topology, instanceId: opts.instanceId, metricsPort: parsePositiveInt(opts.metricsPort, '--metrics-port') });
+        await engine.start();
+        process.stderr.write(`tracklane: ${topology.name} v${topology.version} running (${topology.delivery}); metrics on :${opts.metricsPort}/metrics\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGTERM', stop);
+          process.once('SIGINT', stop);
+        });
+        await engine.stop();
+      }),
+    );
+}

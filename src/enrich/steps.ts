@@ -1,0 +1,48 @@
+import type { Metrics } from '../observability/metrics';
+import type { Stage } from '../pipeline/event';
+import type { Keys } from '../state/keys';
+import type { RedisClient } from '../state/redis';
+import type { EnrichStep, Topology } from '../topology/types';
+import { personalFields } from '../sink/schemas';
+import { createConsentStep } from './consent';
+import { createCorrelationStep } from './correlation';
+import { createIdentityStage } from './identity';
+import { createPseudonymizeStep } from './pseudonymize';
+import { createSessionStage } from './session';
+
+export interface StepDeps {
+  topology: Topology;
+  metrics?: Metrics;
+  /** Present when the topology has a stateful step (identity, session) or dedupe. */
+  redis?: RedisClient;
+  keys?: Keys;
+  env?: NodeJS.ProcessEnv;
+}
+
+export const STATEFUL_STEPS: ReadonlySet<EnrichStep['kind']> = new Set(['identity', 'session']);
+
+function state(deps: StepDeps): { redis: RedisClient; keys: Keys } {
+  if (!deps.redis || !deps.keys) throw new Error('a stateful step needs Redis');
+  return { redis: deps.redis, keys: deps.keys };
+}
+
+/** Builds the stage of one configured step; the topology loader has validated its options. */
+export function createStep(step: EnrichStep, deps: StepDeps): Stage {
+  switch (step.kind) {
+    case 'correlation':
+      return createCorrelationStep(step);
+    case 'pseudonymize':
+      return createPseudonymizeStep(step, deps.env);
+    case 'consent':
+      return createConsentStep(step, personalFields(deps.topology).pseudonymized);
+    case 'identity': {
+      const { redis, keys } = state(deps);
+      return createIdentityStage(redis, keys, step, { onMergeBlocked: () => deps.metrics?.identityMergeBlocked.inc() });
+    }
+    case 'session': {
+      const { redis, keys } = state(deps);
+      const identity = deps.topology.enrich.find((s) => s.kind === 'identity');
+      return createSessionStage(redis, keys, step, { identity: identity?.kind === 'identity' ? identity : undefined });
+    }
+  }
+}
