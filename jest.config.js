@@ -2,7 +2,13 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    // @marcbachmann/cel-js ships only ES modules; jest's CommonJS runtime needs them compiled
+    // (plain Node 20.19+ loads them through require(esm), so the built CLI needs nothing).
+    '^.+/@marcbachmann/cel-js/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', isolatedModules: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   testMatch: ['**/*.test.ts'],
-  testTimeout: 120000,
+  testTimeout: 180000,
 };

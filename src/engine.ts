@@ -19,6 +19,7 @@ import { ConsumeLoop, type BatchObserver } from './source/consume-loop';
 import { createKafka } from './source/kafka';
 import { keys as keysFor } from './state/keys';
 import { createRedis, waitUntilReady, type RedisClient } from './state/redis';
+import { withRetry } from './state/retry';
 import type { Topology } from './topology/types';
 import { createValidateStage } from './validate/stage';
 
@@ -59,8 +60,15 @@ export class Engine {
       this.server = await startHttpServer(this.o.metricsPort, this.metrics.registry, { ready: () => this.ready });
     }
     const registry = new Registry(registryOptionsFromEnv(env));
-    const readers = await ReaderSchemas.load(registry, topology.sources);
-    const schemas = await registerOutputSchemas(registry, topology, readers);
+    // A registry that is still starting is waited for; one that stays away for a minute
+    // ends `run` with exit code 2.
+    const { readers, schemas } = await withRetry(
+      async () => {
+        const readers = await ReaderSchemas.load(registry, topology.sources);
+        return { readers, schemas: await registerOutputSchemas(registry, topology, readers) };
+      },
+      { log: this.log, what: 'load schemas', signal: AbortSignal.timeout(60_000) },
+    );
 
     const needsRedis = !!topology.dedupe || topology.enrich.some((s) => STATEFUL_STEPS.has(s.kind));
     const keys = keysFor(topology.name);

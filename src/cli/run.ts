@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { Engine } from '../engine';
 import { loadTopology } from '../topology/load';
-import { action, parsePositiveInt } from './command';
+import { UserError } from '../errors';
+import { action } from './command';
 
 export function registerRun(program: Command): void {
   program
@@ -13,7 +14,9 @@ export function registerRun(program: Command): void {
     .action(
       action(async (opts: { topology: string; metricsPort: string; instanceId?: string }) => {
         const topology = loadTopology(opts.topology);
-        const engine = new Engine({ topology, instanceId: opts.instanceId, metricsPort: parsePositiveInt(opts.metricsPort, '--metrics-port') });
+        const port = Number(opts.metricsPort);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--metrics-port ${opts.metricsPort}: expected a port number (0 turns the HTTP server off)`);
+        const engine = new Engine({ topology, instanceId: opts.instanceId, metricsPort: port });
         await engine.start();
         process.stderr.write(`tracklane: ${topology.name} v${topology.version} running (${topology.delivery}); metrics on :${opts.metricsPort}/metrics\n`);
         await new Promise<void>((resolve) => {

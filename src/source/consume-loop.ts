@@ -7,7 +7,8 @@ import type { Pipeline } from '../pipeline/pipeline';
 import type { Delivery, PartitionCommit } from '../sink/delivery';
 import type { OutputMessage } from '../sink/output';
 import type { SourceSpec, Topology } from '../topology/types';
-import { backoffMs, sleepWithHeartbeat } from './backoff';
+import { backoffDelay } from '../state/retry';
+import { sleepWithHeartbeat } from './heartbeat';
 
 /** Turns a processed batch into output records (enriched, dead letters) and counts outcomes. */
 export interface OutputBuilder {
@@ -138,7 +139,7 @@ export class ConsumeLoop {
         if (err instanceof DataError) throw err; // a bug: data errors never escape a stage
         const dependency = err instanceof InfrastructureError ? err.dependency : 'kafka';
         this.o.metrics.infraRetries.inc({ dependency });
-        const wait = backoffMs(attempt);
+        const wait = backoffDelay(attempt);
         this.o.log.warn({ err: describe(err), dependency, topic: batch.topic, partition: batch.partition, attempt, waitMs: wait }, 'batch failed; pausing the partition and retrying');
         const resume = payload.pause();
         try {

@@ -1,9 +1,3 @@
-/** Jittered exponential backoff: 100 ms doubling to a 10 s cap, full jitter over the upper half. */
-export function backoffMs(attempt: number, baseMs = 100, capMs = 10_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
-
 interface Heartbeating {
   heartbeat(): Promise<void>;
   isRunning(): boolean;
