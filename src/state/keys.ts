@@ -18,6 +18,21 @@ export function keys(topology: string, prefix = 'tl') {
     alertState: (slo: string) => `${tag}:al:${slo}`,
     /** Watermark and emitted-bucket bookkeeping. */
     windowMeta: () => `${tag}:wm`,
+    // ---- SLI windows (src/window/store.ts). `labelsKey` is labelsKey() of src/window/labels.ts. ----
+    /** Hash per (sli, label set, bucket start): good, total, late, latency bins. Lua appends the bucket start to the prefix. */
+    sliWindowPrefix: (sli: string, labelsKey: string) => `${tag}:sw:${sli}:${labelsKey}:`,
+    sliWindow: (sli: string, labelsKey: string, bucketStart: number) => `${tag}:sw:${sli}:${labelsKey}:${bucketStart}`,
+    /** Sorted set of open (not yet claimed) bucket hashes, scored by bucket start. */
+    sliOpenWindows: () => `${tag}:swo`,
+    /** Hash per input partition ("topic|partition"): the windows and alerts its last batch carried, until that batch is committed. */
+    sliEmitLedger: () => `${tag}:swl`,
+    /** Set of admitted label sets per SLI (bounded by maxSeries; the rest count as __other__). */
+    sliSeries: (sli: string) => `${tag}:sn:${sli}`,
+    /** Closed (good,total) per bucket, packed u32 pairs, one string per (sli, label set, chunk of buckets). */
+    sliHistoryPrefix: (sli: string, labelsKey: string) => `${tag}:sh:${sli}:${labelsKey}:`,
+    sliHistory: (sli: string, labelsKey: string, chunk: number) => `${tag}:sh:${sli}:${labelsKey}:${chunk}`,
+    /** Set of label sets that have history for an SLI (what the SLO evaluator reads). */
+    sliHistorySeries: (sli: string) => `${tag}:shs:${sli}`,
     prefix: tag,
   };
 }

@@ -1,0 +1,145 @@
+--[=[
+  Count one batch of SLI observations, in one round trip, exactly once per input offset.
+
+  KEYS[1]  window meta hash (keys.windowMeta): closed, first, hw|<topic|partition>, seen|<topic|partition>
+  KEYS[2]  open windows zset (keys.sliOpenWindows): window hash key -> bucket start
+  ARGV[1]  JSON {
+             now, bucketMs, ttl,                          -- ms; ttl applies to every key written
+             parts:  [[fenceKey, "topic|partition", lastOffset, highEventTime|false]],
+             series: [[seriesSetKey|"", maxSeries, sli, historyIndexKey|"",
+                       labelsKey, windowPrefix, historyPrefix|"",              -- as observed
+                       otherLabelsKey, otherWindowPrefix, otherHistoryPrefix|""]],  -- when capped
+             obs:    [[partIdx, offset, seriesIdx, bucketStart, good 0|1, latencyBin|"", latencyValue]]
+           }
+  Keys named in ARGV (fences, series sets, window hashes) carry the same {topology} hash tag
+  as KEYS, so they live in the same cluster slot.
+
+  Per input partition, offsets <= its fence (highest offset already counted) are skipped;
+  the fence then moves to lastOffset. A series is admitted to its SLI's set while the set has
+  fewer than maxSeries members, otherwise it counts under the __other__ labels. An
+  observation whose bucket is already closed (bucketStart + bucketMs <= closed) is late: it
+  adds 1 to field l of the series' next open window (start = closed) and nothing else.
+
+  Window hash fields: t total, g good, l late, n latency count, m latency max,
+  b<key>|z latency bin counts, _s sli, _l labelsKey, _t start, _h history prefix, _x history index.
+
+  Returns {counted (not fenced, late included), skipped (fenced), late, closed|"",
+           {fence before this batch, per part ("-1": none)},
+           {per series: 1 counted as observed, 0 counted as __other__, -1 nothing counted}}.
+]=]
+local meta, open = KEYS[1], KEYS[2]
+local p = cjson.decode(ARGV[1])
+local bucketMs, ttl, now = tonumber(p.bucketMs), tonumber(p.ttl), tonumber(p.now)
+local closed = tonumber(redis.call('HGET', meta, 'closed') or '')
+
+local function num(n) return string.format('%.0f', n) end
+
+local fence = {}
+for i, part in ipairs(p.parts) do
+  fence[i] = tonumber(redis.call('GET', part[1]) or '-1')
+end
+
+-- series index -> {labelsKey, windowPrefix, historyPrefix}, admitted on its first counted observation
+local target = {}
+local function resolve(si)
+  local t = target[si]
+  if t then return t end
+  local s = p.series[si]
+  local setKey, maxSeries, raw = s[1], tonumber(s[2]), s[5]
+  local admitted = true
+  if setKey ~= '' then
+    if redis.call('SISMEMBER', setKey, raw) == 0 then
+      if redis.call('SCARD', setKey) < maxSeries then
+        redis.call('SADD', setKey, raw)
+      else
+        admitted = false
+      end
+    end
+    redis.call('PEXPIRE', setKey, num(ttl))
+  end
+  if admitted then t = {s[5], s[6], s[7]} else t = {s[8], s[9], s[10]} end
+  target[si] = t
+  return t
+end
+
+local agg, order = {}, {}
+local counted, skipped, late = 0, 0, 0
+local minStart = nil
+for _, o in ipairs(p.obs) do
+  local pi, offset, si, start = o[1], tonumber(o[2]), o[3], tonumber(o[4])
+  if offset <= fence[pi] then
+    skipped = skipped + 1
+  else
+    local t = resolve(si)
+    local isLate = closed ~= nil and start + bucketMs <= closed
+    local bstart = start
+    if isLate then bstart = closed end
+    local key = t[2] .. num(bstart)
+    local a = agg[key]
+    if not a then
+      a = {g = 0, t = 0, l = 0, n = 0, m = nil, bins = {}, start = bstart, si = si, target = t}
+      agg[key] = a
+      order[#order + 1] = key
+    end
+    counted = counted + 1
+    if isLate then
+      a.l = a.l + 1
+      late = late + 1
+    else
+      a.t = a.t + 1
+      if o[5] == 1 then a.g = a.g + 1 end
+      if o[6] ~= '' then
+        a.bins[o[6]] = (a.bins[o[6]] or 0) + 1
+        a.n = a.n + 1
+        local v = tonumber(o[7])
+        if a.m == nil or v > a.m then a.m = v end
+      end
+      if minStart == nil or start < minStart then minStart = start end
+    end
+  end
+end
+
+for _, key in ipairs(order) do
+  local a = agg[key]
+  local s = p.series[a.si]
+  if a.t > 0 then redis.call('HINCRBY', key, 't', a.t) end
+  if a.g > 0 then redis.call('HINCRBY', key, 'g', a.g) end
+  if a.l > 0 then redis.call('HINCRBY', key, 'l', a.l) end
+  if a.n > 0 then
+    redis.call('HINCRBY', key, 'n', a.n)
+    for bin, c in pairs(a.bins) do redis.call('HINCRBY', key, bin, c) end
+    local m = tonumber(redis.call('HGET', key, 'm') or '')
+    if m == nil or a.m > m then redis.call('HSET', key, 'm', string.format('%.17g', a.m)) end
+  end
+  redis.call('HSET', key, '_s', s[3], '_l', a.target[1], '_t', num(a.start), '_h', a.target[3], '_x', s[4])
+  redis.call('PEXPIRE', key, num(ttl))
+  redis.call('ZADD', open, a.start, key)
+end
+
+for i, part in ipairs(p.parts) do
+  local last = tonumber(part[3])
+  if last > fence[i] then
+    redis.call('SET', part[1], num(last), 'PX', num(ttl))
+  else
+    redis.call('PEXPIRE', part[1], num(ttl))
+  end
+  local pid, high = part[2], part[4]
+  if high ~= false then
+    local hw = tonumber(redis.call('HGET', meta, 'hw|' .. pid) or '')
+    if hw == nil or tonumber(high) > hw then redis.call('HSET', meta, 'hw|' .. pid, num(high)) end
+  end
+  redis.call('HSET', meta, 'seen|' .. pid, num(now))
+end
+if minStart ~= nil then
+  local first = tonumber(redis.call('HGET', meta, 'first') or '')
+  if first == nil or minStart < first then redis.call('HSET', meta, 'first', num(minStart)) end
+end
+redis.call('PEXPIRE', meta, num(ttl))
+redis.call('PEXPIRE', open, num(ttl))
+local fencesOut, flags = {}, {}
+for i = 1, #p.parts do fencesOut[i] = num(fence[i]) end
+for i = 1, #p.series do
+  local t = target[i]
+  if t == nil then flags[i] = -1 elseif t[1] == p.series[i][5] then flags[i] = 1 else flags[i] = 0 end
+end
+return {counted, skipped, late, closed and num(closed) or '', fencesOut, flags}

@@ -1,0 +1,129 @@
+--[=[
+  Close SLI windows up to the watermark; each window is claimed by exactly one batch.
+
+  KEYS[1]  window meta hash (keys.windowMeta): closed, hw|<partition id>, seen|<partition id>
+  KEYS[2]  open windows zset (keys.sliOpenWindows)
+  KEYS[3]  emit ledger hash (keys.sliEmitLedger): "topic|partition" -> JSON {o, w, a}
+  ARGV[1]  JSON {
+             now, bucketMs, latenessMs, idleMs,          -- ms
+             watermark: number|false,                     -- false: compute it from hw|/seen|
+             owner: "topic|partition"|"", first, last,    -- the input batch that will carry the output
+             chunkBuckets, ttl, historyTtl, maxClaim
+           }
+
+  Watermark (same rule as computeWatermark in src/window/watermark.ts): min of hw over the
+  partitions seen less than idleMs ago, or the max over all when every one is idle, minus
+  latenessMs. closed = floor(watermark / bucketMs) * bucketMs, never moving backwards.
+
+  Emit ledger: what the owner's previous batch carried (window keys w, alert JSON a, its last
+  offset o). If this batch starts at or before o, that batch was not committed (a retry or a
+  replay after a crash or rebalance): its windows and alerts are returned again. Otherwise
+  it was committed: its window hashes are deleted. Newly claimed windows join the entry, and
+  o becomes this batch's last offset. With owner "" nothing is kept (windows are read and
+  deleted at once).
+
+  Claiming a window removes it from the open set and adds its (good,total) to the packed
+  history string of its series (BITFIELD u32 pair at bucket index within the chunk).
+
+  Returns {watermark|"", closed|"", {alertJson...}, {windowKey, field, value, ...}...}.
+]=]
+local meta, open, ledger = KEYS[1], KEYS[2], KEYS[3]
+local p = cjson.decode(ARGV[1])
+local now, bucketMs = tonumber(p.now), tonumber(p.bucketMs)
+local function num(n) return string.format('%.0f', n) end
+
+local watermark = nil
+if p.watermark ~= false then
+  watermark = tonumber(p.watermark)
+else
+  local flat = redis.call('HGETALL', meta)
+  local hw, seen = {}, {}
+  for i = 1, #flat, 2 do
+    local f = flat[i]
+    if string.sub(f, 1, 3) == 'hw|' then
+      hw[string.sub(f, 4)] = tonumber(flat[i + 1])
+    elseif string.sub(f, 1, 5) == 'seen|' then
+      seen[string.sub(f, 6)] = tonumber(flat[i + 1])
+    end
+  end
+  local minActive, maxAll = nil, nil
+  for pid, h in pairs(hw) do
+    if maxAll == nil or h > maxAll then maxAll = h end
+    local s = seen[pid]
+    if s ~= nil and now - s < tonumber(p.idleMs) then
+      if minActive == nil or h < minActive then minActive = h end
+    end
+  end
+  if maxAll ~= nil then watermark = (minActive or maxAll) - tonumber(p.latenessMs) end
+end
+
+local closed = tonumber(redis.call('HGET', meta, 'closed') or '')
+if watermark ~= nil then
+  local c = math.floor(watermark / bucketMs) * bucketMs
+  if closed == nil or c > closed then
+    closed = c
+    redis.call('HSET', meta, 'closed', num(c))
+  end
+end
+
+local windows, alerts = {}, {}
+local owner = p.owner
+if owner ~= '' then
+  local entry = redis.call('HGET', ledger, owner)
+  if entry then
+    local e = cjson.decode(entry)
+    if tonumber(p.first) <= tonumber(e.o) then
+      for _, k in ipairs(e.w) do windows[#windows + 1] = k end
+      for _, a in ipairs(e.a) do alerts[#alerts + 1] = a end
+    else
+      for _, k in ipairs(e.w) do redis.call('DEL', k) end
+    end
+  end
+end
+
+local claimed = {}
+if closed ~= nil then
+  claimed = redis.call('ZRANGEBYSCORE', open, '-inf', num(closed - bucketMs), 'LIMIT', 0, tonumber(p.maxClaim))
+end
+local chunkBuckets = tonumber(p.chunkBuckets)
+for _, key in ipairs(claimed) do
+  redis.call('ZREM', open, key)
+  local h = redis.call('HMGET', key, '_h', '_x', '_l', '_t', 'g', 't')
+  local hist, index, labels = h[1], h[2], h[3]
+  local start, g, t = tonumber(h[4]), tonumber(h[5] or '0'), tonumber(h[6] or '0')
+  if hist and hist ~= '' and start ~= nil and t > 0 then
+    local idx = start / bucketMs
+    local chunk = math.floor(idx / chunkBuckets)
+    local pos = idx - chunk * chunkBuckets
+    local hkey = hist .. num(chunk)
+    redis.call('BITFIELD', hkey, 'OVERFLOW', 'SAT',
+      'INCRBY', 'u32', '#' .. num(2 * pos), g,
+      'INCRBY', 'u32', '#' .. num(2 * pos + 1), t)
+    redis.call('PEXPIRE', hkey, num(p.historyTtl))
+    redis.call('SADD', index, labels)
+    redis.call('PEXPIRE', index, num(p.historyTtl))
+  end
+  windows[#windows + 1] = key
+end
+
+local out = {watermark and num(watermark) or '', closed and num(closed) or '', alerts}
+for _, key in ipairs(windows) do
+  local flat = redis.call('HGETALL', key)
+  if #flat > 0 then
+    local row = {key}
+    for i = 1, #flat do row[#row + 1] = flat[i] end
+    out[#out + 1] = row
+  end
+end
+
+if owner ~= '' then
+  if #windows > 0 or #alerts > 0 then
+    redis.call('HSET', ledger, owner, cjson.encode({o = tostring(p.last), w = windows, a = alerts}))
+    redis.call('PEXPIRE', ledger, num(p.ttl))
+  else
+    redis.call('HDEL', ledger, owner)
+  end
+else
+  for _, key in ipairs(claimed) do redis.call('DEL', key) end
+end
+return out

@@ -1,0 +1,253 @@
+import type { Keys } from '../state/keys';
+import { loadScripts, type RedisClient, type Scripts } from '../state/redis';
+import type { Alert, SliWindow } from '../slo/records';
+import type { SliSpec, SloSpec, WindowsSpec } from '../topology/types';
+import { bucketStart, type SliObservation } from './bucket';
+import { labelsKey, parseLabelsKey, type Labels } from './labels';
+import { LatencySketch } from './latency';
+import { otherLabels } from './series-cap';
+
+// SLI windows in Redis, shared by every instance of a topology (scripts sliAdd-2.lua and
+// sliClose-3.lua). Counts are exact and counted once per input offset (a fence per input
+// partition); a window is closed once, by whichever batch first sees the watermark past its
+// end, and is carried by that batch's output until the batch is committed (the emit ledger),
+// so a crash or rebalance between claim and commit re-emits it instead of losing it.
+
+/** Buckets per packed history string: a day of 1m buckets, 11.5 KB. */
+export const HISTORY_CHUNK_BUCKETS = 1440;
+const DAY_MS = 86_400_000;
+const DEFAULT_PERIOD_MS = 30 * DAY_MS;
+
+export interface SliTopology {
+  name: string;
+  windows: WindowsSpec;
+  slis: readonly SliSpec[];
+  slos: readonly SloSpec[];
+}
+
+/** What a batch read from one input partition: its last offset and highest event time. */
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  lastOffset: string;
+  /** Highest event time in the batch (all events with one, not only SLI observations). */
+  maxEventTime?: number;
+}
+
+/** The input batch whose output will carry what closeBuckets returns. */
+export interface BatchOwner {
+  topic: string;
+  partition: number;
+  firstOffset: string;
+  lastOffset: string;
+}
+
+export interface AddBatchResult {
+  /** Observations counted now (late ones included). */
+  counted: number;
+  /** Observations at or below their partition's fence: counted before (a replay). */
+  skipped: number;
+  /** Counted as late on the series' next window instead of in good/total. */
+  late: number;
+  /** Per observation, in input order: how it was counted, and under which labels. */
+  outcomes: ObservationOutcome[];
+}
+
+export type ObservationOutcome =
+  | { counted: false }
+  | { counted: true; late: boolean; labels: Labels };
+
+export interface ClosedBuckets {
+  /** The watermark the close used (null before any event time is known). */
+  watermark: number | null;
+  /** Every bucket ending at or before this has been claimed. */
+  closedThrough: number | null;
+  windows: SliWindow[];
+  /** Alerts the owner's previous, uncommitted batch carried: publish them again. */
+  replayedAlerts: Alert[];
+}
+
+export interface SliWindowStoreOptions {
+  /** TTL of window, fence, series and meta keys. Default: longest SLO period + 1 day. */
+  retentionMs?: number;
+  /** Most windows claimed per close (the rest wait for the next batch). Default 5000. */
+  maxClaim?: number;
+}
+
+/** Longest SLO period (30d without SLOs) + 1 day. */
+export function retentionMs(topology: Pick<SliTopology, 'slos'>): number {
+  return Math.max(DEFAULT_PERIOD_MS, ...topology.slos.map((s) => s.periodMs)) + DAY_MS;
+}
+
+export function partitionId(topic: string, partition: number): string {
+  return `${topic}|${partition}`;
+}
+
+export class SliWindowStore {
+  private readonly scripts: Scripts;
+  private readonly slis = new Map<string, SliSpec>();
+  private readonly evaluated = new Set<string>();
+  private readonly ttl: number;
+  private readonly historyTtl: number;
+  private readonly maxClaim: number;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    private readonly topology: SliTopology,
+    options: SliWindowStoreOptions = {},
+  ) {
+    this.scripts = loadScripts(redis);
+    for (const s of topology.slis) this.slis.set(s.name, s);
+    for (const s of topology.slos) this.evaluated.add(s.sli);
+    this.ttl = options.retentionMs ?? retentionMs(topology);
+    this.historyTtl = this.ttl + HISTORY_CHUNK_BUCKETS * topology.windows.bucketMs;
+    this.maxClaim = options.maxClaim ?? 5000;
+  }
+
+  /**
+   * Call on (re)assignment: restarts the partitions' idle clock, so a partition with a backlog
+   * holds the shared watermark back until its first batch arrives (or idleTimeout passes).
+   * Revocation needs no call: the next owner takes the partition's progress over.
+   */
+  async assignPartitions(assigned: ReadonlyArray<{ topic: string; partitions: readonly number[] }>, nowMs = Date.now()): Promise<void> {
+    const fields: string[] = [];
+    for (const a of assigned) for (const p of a.partitions) fields.push(`seen|${partitionId(a.topic, p)}`, String(nowMs));
+    if (fields.length === 0) return;
+    await this.redis.pipeline().hset(this.keys.windowMeta(), ...fields).pexpire(this.keys.windowMeta(), this.ttl).exec();
+  }
+
+  /**
+   * Counts a batch in one round trip. `partitions` lists every input partition in the batch
+   * (even when no event produced an observation) so fences and event-time progress move.
+   * Observations must come from offsets <= their partition's lastOffset.
+   */
+  async addBatch(partitions: readonly PartitionBatch[], observations: readonly SliObservation[], nowMs = Date.now()): Promise<AddBatchResult> {
+    const bucketMs = this.topology.windows.bucketMs;
+    const partIndex = new Map<string, number>();
+    const parts: Array<[string, string, number, number | false]> = [];
+    for (const p of partitions) {
+      const id = partitionId(p.topic, p.partition);
+      if (partIndex.has(id)) throw new Error(`partition ${id} listed twice in one batch`);
+      parts.push([this.keys.sliFence(p.topic, p.partition), id, Number(p.lastOffset), p.maxEventTime ?? false]);
+      partIndex.set(id, parts.length);
+    }
+    const seriesIndex = new Map<string, number>();
+    const series: Array<[string, number, string, string, string, string, string, string, string, string]> = [];
+    const obs: Array<[number, number, number, number, number, string, number]> = [];
+    for (const o of observations) {
+      const sli = this.slis.get(o.sli);
+      if (!sli) throw new Error(`observation for unknown SLI ${o.sli}`);
+      const pi = partIndex.get(partitionId(o.topic, o.partition));
+      if (pi === undefined) throw new Error(`observation from ${o.topic}|${o.partition}, which is not in the batch's partitions`);
+      const lk = labelsKey(o.labels);
+      let si = seriesIndex.get(`${o.sli}\n${lk}`);
+      if (si === undefined) {
+        const olk = labelsKey(otherLabels(sli.groupBy));
+        const history = this.evaluated.has(o.sli);
+        series.push([
+          sli.groupBy.length > 0 ? this.keys.sliSeries(o.sli) : '',
+          sli.maxSeries,
+          o.sli,
+          history ? this.keys.sliHistorySeries(o.sli) : '',
+          lk,
+          this.keys.sliWindowPrefix(o.sli, lk),
+          history ? this.keys.sliHistoryPrefix(o.sli, lk) : '',
+          olk,
+          this.keys.sliWindowPrefix(o.sli, olk),
+          history ? this.keys.sliHistoryPrefix(o.sli, olk) : '',
+        ]);
+        si = series.length;
+        seriesIndex.set(`${o.sli}\n${lk}`, si);
+      }
+      const latency = o.latencyValue === undefined ? '' : LatencySketch.binOf(Math.max(0, o.latencyValue));
+      obs.push([pi, Number(o.offset), si, bucketStart(o.eventTime, bucketMs), o.good ? 1 : 0, latency, Math.max(0, o.latencyValue ?? 0)]);
+    }
+    const payload = JSON.stringify({ now: nowMs, bucketMs, ttl: this.ttl, parts, series, obs });
+    const reply = (await this.scripts.run('sliAdd', [this.keys.windowMeta(), this.keys.sliOpenWindows()], [payload], 'count SLI batch')) as [
+      number, number, number, string, string[], number[],
+    ];
+    const [counted, skipped, late, closedText, fences, flags] = reply;
+    const closed = closedText === '' ? null : Number(closedText);
+    const outcomes = obs.map(([pi, offset, si, start]): ObservationOutcome => {
+      if (offset <= Number(fences[pi - 1])) return { counted: false };
+      const s = series[si - 1];
+      return {
+        counted: true,
+        late: closed !== null && start + bucketMs <= closed,
+        labels: parseLabelsKey(flags[si - 1] === 0 ? s[7] : s[4]),
+      };
+    });
+    return { counted, skipped, late, outcomes };
+  }
+
+  /**
+   * Closes every window whose end is at or before the watermark. With `owner` (the input
+   * batch that will carry the output), the windows are kept in the emit ledger until that
+   * batch is committed; see sliClose-3.lua. `watermark` overrides the shared one (tests,
+   * tools); by default it is computed from every partition's published progress.
+   */
+  async closeBuckets(options: { owner?: BatchOwner; watermark?: number; nowMs?: number } = {}): Promise<ClosedBuckets> {
+    const { owner, watermark } = options;
+    const nowMs = options.nowMs ?? Date.now();
+    const w = this.topology.windows;
+    const payload = JSON.stringify({
+      now: nowMs,
+      bucketMs: w.bucketMs,
+      latenessMs: w.allowedLatenessMs,
+      idleMs: w.idleTimeoutMs,
+      watermark: watermark ?? false,
+      owner: owner ? partitionId(owner.topic, owner.partition) : '',
+      first: owner?.firstOffset ?? '0',
+      last: owner?.lastOffset ?? '0',
+      chunkBuckets: HISTORY_CHUNK_BUCKETS,
+      ttl: this.ttl,
+      historyTtl: this.historyTtl,
+      maxClaim: this.maxClaim,
+    });
+    const reply = (await this.scripts.run(
+      'sliClose',
+      [this.keys.windowMeta(), this.keys.sliOpenWindows(), this.keys.sliEmitLedger()],
+      [payload],
+      'close SLI windows',
+    )) as [string, string, string[], ...string[][]];
+    const [wm, closed, alerts, ...rows] = reply;
+    return {
+      watermark: wm === '' ? null : Number(wm),
+      closedThrough: closed === '' ? null : Number(closed),
+      windows: rows.map((row) => this.toWindow(row, nowMs)).filter((x): x is SliWindow => x !== null),
+      replayedAlerts: alerts.map((a) => JSON.parse(a) as Alert),
+    };
+  }
+
+  /** [key, field, value, ...] of a window hash -> the SliWindow record. */
+  private toWindow(row: string[], nowMs: number): SliWindow | null {
+    const f = new Map<string, string>();
+    for (let i = 1; i + 1 < row.length; i += 2) f.set(row[i], row[i + 1]);
+    const sliName = f.get('_s');
+    const start = Number(f.get('_t'));
+    if (sliName === undefined || !Number.isFinite(start)) return null;
+    const int = (name: string) => Number(f.get(name) ?? '0');
+    const good = int('g');
+    const total = int('t');
+    let latency = null;
+    if (this.slis.get(sliName)?.kind === 'latency' && int('n') > 0) {
+      const bins: Array<[string, number]> = [];
+      for (const [k, v] of f) if (k === 'z' || /^b-?\d+$/.test(k)) bins.push([k, Number(v)]);
+      latency = LatencySketch.fromBins(bins, Number(f.get('m') ?? '0')).summary();
+    }
+    return {
+      topology: this.topology.name,
+      sli: sliName,
+      labels: parseLabelsKey(f.get('_l') ?? ''),
+      window_start: start,
+      window_end: start + this.topology.windows.bucketMs,
+      good,
+      total,
+      ratio: total > 0 ? good / total : null,
+      latency,
+      late_events: int('l'),
+      emitted_at: nowMs,
+    };
+  }
+}

@@ -1,0 +1,79 @@
+// Event-time watermark: "no more events older than this are expected". Buckets whose end is
+// at or before it are closed and emitted once.
+//
+//   watermark = min over active partitions of (highest event time seen) - allowedLateness
+//
+// A partition is active while it delivered events, or was (re)assigned, less than idleTimeout
+// ago by the wall clock; an idle partition stops holding the watermark back. When every
+// partition is idle the watermark is the highest event time seen anywhere minus
+// allowedLateness, so the tail of a stream that stopped still gets emitted. A partition that
+// never delivered an event has no event time and does not hold the watermark back.
+//
+// Buckets are shared by all instances, so the watermark that closes them is computed over
+// every partition of the topology: each instance publishes its partitions' progress to Redis
+// and the sliClose script applies this same rule (see SliWindowStore). WatermarkTracker is the
+// per-instance model of the rule; computeWatermark is the rule itself.
+
+export interface PartitionProgress {
+  topic: string;
+  partition: number;
+  /** Highest event time seen on the partition, epoch ms; undefined before its first event. */
+  highEventTime?: number;
+  /** Wall clock of the last batch from (or assignment of) the partition, epoch ms. */
+  lastActiveMs: number;
+}
+
+export interface WatermarkSpec {
+  allowedLatenessMs: number;
+  idleTimeoutMs: number;
+}
+
+/** null while no partition has seen an event. */
+export function computeWatermark(parts: Iterable<PartitionProgress>, nowMs: number, spec: WatermarkSpec): number | null {
+  let minActive = Infinity;
+  let maxAll = -Infinity;
+  for (const p of parts) {
+    if (p.highEventTime === undefined) continue;
+    maxAll = Math.max(maxAll, p.highEventTime);
+    if (nowMs - p.lastActiveMs < spec.idleTimeoutMs) minActive = Math.min(minActive, p.highEventTime);
+  }
+  if (maxAll === -Infinity) return null;
+  return (minActive === Infinity ? maxAll : minActive) - spec.allowedLatenessMs;
+}
+
+const id = (topic: string, partition: number) => `${topic}|${partition}`;
+
+/** Progress of the partitions assigned to this instance. */
+export class WatermarkTracker {
+  private readonly parts = new Map<string, PartitionProgress>();
+
+  constructor(private readonly spec: WatermarkSpec) {}
+
+  /** (Re)assignment restarts the idle clock: a partition just handed over may have a backlog. */
+  assign(topic: string, partitions: readonly number[], nowMs: number): void {
+    for (const partition of partitions) {
+      const existing = this.parts.get(id(topic, partition));
+      this.parts.set(id(topic, partition), { topic, partition, highEventTime: existing?.highEventTime, lastActiveMs: nowMs });
+    }
+  }
+
+  revoke(topic: string, partitions: readonly number[]): void {
+    for (const partition of partitions) this.parts.delete(id(topic, partition));
+  }
+
+  /** One event (or a batch's highest event time) from an assigned partition. */
+  observe(topic: string, partition: number, eventTime: number, nowMs: number): void {
+    const p = this.parts.get(id(topic, partition)) ?? { topic, partition, lastActiveMs: nowMs };
+    p.highEventTime = p.highEventTime === undefined ? eventTime : Math.max(p.highEventTime, eventTime);
+    p.lastActiveMs = nowMs;
+    this.parts.set(id(topic, partition), p);
+  }
+
+  watermark(nowMs: number): number | null {
+    return computeWatermark(this.parts.values(), nowMs, this.spec);
+  }
+
+  progress(): PartitionProgress[] {
+    return [...this.parts.values()].map((p) => ({ ...p }));
+  }
+}
