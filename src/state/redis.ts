@@ -195,13 +195,19 @@ export interface Scripts {
   run(name: string, keys: readonly string[], args: readonly ScriptArg[], what?: string): Promise<unknown>;
 }
 
-/** The folder holding package.json, found by walking up from this file (src/ under ts-jest, dist/src/ when built). */
+const SCRIPTS_DIR = join('src', 'state', 'scripts');
+
+/**
+ * The package's root: the nearest folder above `from` holding package.json and
+ * src/state/scripts. Works from src/ (ts-jest) and from dist/src/ (built); dist/ may hold a
+ * copy of package.json (tsc copies JSON imports), which is why the scripts folder is checked too.
+ */
 export function packageRoot(from = __dirname): string {
   let dir = from;
   for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, SCRIPTS_DIR))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`package.json not found above ${from}`);
+    if (parent === dir) throw new Error(`no package.json with ${SCRIPTS_DIR} above ${from}`);
     dir = parent;
   }
 }
@@ -212,7 +218,7 @@ function readScriptFiles() {
   if (scriptFiles) return scriptFiles;
   const root = packageRoot();
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
-  const dir = join(root, 'src', 'state', 'scripts');
+  const dir = join(root, SCRIPTS_DIR);
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.lua'))
     .sort()
