@@ -1,0 +1,194 @@
+// Loads a topology file: YAML (with positions) -> zod schema -> cross-field checks -> frozen
+// Topology. Every problem is collected and reported at once as `file:line:col path: message`
+// in one UserError, so a user fixes a file in one pass.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { UserError } from '../errors';
+import { YamlPositions, type Position } from './positions';
+import { topologySchema, type TopologyDocument } from './schema';
+import { schemaFileProblems } from './schema-file';
+import { semanticProblems, type Problem } from './semantic';
+import type { OutputsSpec, SourceSpec, Topology } from './types';
+
+/** Reads and validates a topology file. Throws UserError with every problem in `details`. */
+export function loadTopology(file: string): Topology {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? e.message);
+    const line = `${file}: cannot read topology file (${why})`;
+    throw new UserError(line, [line]);
+  }
+  return loadTopologyText(text, file);
+}
+
+/** Validates topology text; `fileName` names it in messages and anchors relative `schema:` paths. */
+export function loadTopologyText(text: string, fileName: string): Topology {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const positions = new YamlPositions(doc, lineCounter, text);
+  const messages: Array<Position & { text: string }> = [];
+
+  if (doc.errors.length > 0) {
+    for (const err of doc.errors) messages.push({ ...positions.pos(err.pos[0]), text: `YAML: ${firstLine(err.message)}` });
+    throw invalid(fileName, messages);
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    messages.push({ line: 1, col: 1, text: `YAML: ${firstLine((err as Error).message)}` });
+    throw invalid(fileName, messages);
+  }
+
+  const baseDir = path.dirname(path.resolve(fileName));
+  const parsed = topologySchema.safeParse(data);
+  const problems: Problem[] = [];
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(issue, data)));
+  problems.push(...semanticProblems(data), ...schemaFileProblems(data, baseDir));
+
+  for (const p of problems) {
+    const at =
+      p.celOffset !== undefined
+        ? positions.inScalar(p.path, String(valueAt(data, p.path)), p.celOffset)
+        : p.missing
+          ? positions.parentOf(p.path)
+          : positions.at(p.path, { key: p.atKey });
+    messages.push({ ...at, text: `${formatPath(p.path)}: ${p.message}` });
+  }
+  if (messages.length > 0 || !parsed.success) throw invalid(fileName, messages);
+  return deepFreeze(assemble(parsed.data, path.resolve(fileName), baseDir));
+}
+
+// --- assembly -------------------------------------------------------------------------------
+
+function assemble(d: TopologyDocument, file: string, baseDir: string): Topology {
+  const sources: SourceSpec[] = d.spec.sources.map((s) => {
+    const { schema, ...rest } = s;
+    const out: SourceSpec = { ...rest };
+    if (schema !== undefined) out.schema = path.resolve(baseDir, schema);
+    return out;
+  });
+  // Output partitions stay as written: `init` picks its own defaults for what is left out.
+  const outputs: OutputsSpec = d.spec.outputs;
+  const topology: Topology = {
+    file,
+    name: d.metadata.name,
+    version: d.metadata.version,
+    delivery: d.spec.delivery,
+    sources,
+    enrich: d.spec.enrich,
+    outputs,
+    windows: d.spec.windows,
+    slis: d.spec.slis,
+    slos: d.spec.slos,
+  };
+  if (d.spec.dedupe) {
+    topology.dedupe = { key: d.spec.dedupe.key ?? sources[0].idempotencyKey, windowMs: d.spec.dedupe.window, onConflict: d.spec.dedupe.onConflict };
+  }
+  return topology;
+}
+
+// --- issues -> problems ---------------------------------------------------------------------
+
+function fromIssue(issue: z.core.$ZodIssue, data: unknown): Problem[] {
+  const at = issue.path as PropertyKey[];
+  const value = valueAt(data, at);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ path: [...at, key], atKey: true, message: `unknown field "${key}"; ${issue.message}` }));
+    case 'invalid_type': {
+      if (value === undefined) return [{ path: at, missing: true, message: 'required field is missing' }];
+      const wanted = isZodDefault(issue.message) ? `expected ${issue.expected}` : issue.message;
+      return [{ path: at, message: `${wanted}, got ${describe(value)}` }];
+    }
+    case 'invalid_value':
+      return [{ path: at, message: `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describe(value)}` }];
+    case 'custom': {
+      const params = (issue.params ?? {}) as { celOffset?: unknown; atKey?: unknown };
+      const p: Problem = { path: at, message: issue.message };
+      if (typeof params.celOffset === 'number') p.celOffset = params.celOffset;
+      if (params.atKey === true) p.atKey = true;
+      return [p];
+    }
+    case 'too_small':
+    case 'too_big': {
+      const message = isZodDefault(issue.message) ? bound(issue) : issue.message;
+      return [{ path: at, message: value === undefined || Array.isArray(value) ? message : `${message}, got ${describe(value)}` }];
+    }
+    default:
+      return [{ path: at, message: value === undefined ? issue.message : `${issue.message}, got ${describe(value)}` }];
+  }
+}
+
+/** zod's own wording ("Too small: expected number to be >=1"), as opposed to ours. */
+function isZodDefault(message: string): boolean {
+  return /^(Invalid input|Too small|Too big)/.test(message);
+}
+
+function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === 'too_small';
+  const limit = small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum;
+  const inclusive = issue.inclusive !== false;
+  const op = small ? (inclusive ? '>=' : '>') : inclusive ? '<=' : '<';
+  switch (issue.origin) {
+    case 'array':
+    case 'set':
+      return small ? `needs at least ${limit} item${Number(limit) === 1 ? '' : 's'}` : `allows at most ${limit} items`;
+    case 'string':
+      return small ? (Number(limit) <= 1 ? 'must not be empty' : `needs at least ${limit} characters`) : `allows at most ${limit} characters`;
+    default:
+      return `must be ${op} ${limit}`;
+  }
+}
+
+function valueAt(data: unknown, at: readonly PropertyKey[]): unknown {
+  let v: unknown = data;
+  for (const seg of at) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg];
+  }
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function formatPath(at: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of at) out += typeof seg === 'number' ? `[${seg}]` : `${out ? '.' : ''}${String(seg)}`;
+  return out || '(document)';
+}
+
+function invalid(fileName: string, messages: Array<Position & { text: string }>): UserError {
+  const seen = new Set<string>();
+  const details = messages
+    .sort((a, b) => a.line - b.line || a.col - b.col)
+    .map((m) => `${fileName}:${m.line}:${m.col} ${m.text}`)
+    .filter((d) => (seen.has(d) ? false : (seen.add(d), true)));
+  const n = details.length;
+  return new UserError(`${fileName}: invalid topology (${n} error${n === 1 ? '' : 's'})`, details);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
