@@ -37,7 +37,7 @@ interface CheckoutEvent {
 }
 
 const topics: string[] = [];
-const subjects: string[] = [];
+const subjects = new Set<string>();
 
 function newTopic(prefix: string): string {
   const topic = uniqueName(`it-stack-${prefix}`);
@@ -46,7 +46,7 @@ function newTopic(prefix: string): string {
 }
 
 async function register(registry: SchemaRegistry, subject: string): Promise<number> {
-  subjects.push(subject);
+  subjects.add(subject);
   const { id } = await registry.register(
     { type: SchemaType.AVRO, schema: JSON.stringify(checkoutSchema) },
     { subject },
