@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { keys as makeKeys } from '../../src/state/keys';
 import { createRedis, waitUntilReady, type RedisClient } from '../../src/state/redis';
+import { SloObserver } from '../../src/slo/observer';
+import { sliWindowType, type SliWindow } from '../../src/slo/records';
 import { SloStore } from '../../src/slo/store';
+import type { OutputMessage } from '../../src/sink/output';
 import { googleSreTiers, THIRTY_DAYS } from '../../src/slo/tiers';
-import type { SliSpec, SloSpec } from '../../src/topology/types';
+import type { SliSpec, SloSpec, SourceSpec, Topology } from '../../src/topology/types';
 import type { SliObservation } from '../../src/window/bucket';
 import { computeWatermark } from '../../src/window/watermark';
 import { SliWindowStore, type SliTopology } from '../../src/window/store';
@@ -268,5 +271,51 @@ describe('SloStore', () => {
     await feed(20, 30, () => 0);
     const resolved = (await new SloStore(redis, keys, topology).evaluate()).alerts.filter((x) => x.tier === '1h/5m');
     expect(resolved.map((x) => [x.status, x.starts_at])).toEqual([['resolved', fired.alerts.find((x) => x.tier === '1h/5m')!.starts_at]]);
+  });
+});
+
+describe('SloObserver (what the consume loop calls per batch)', () => {
+  test('windows and alerts come out once per committed batch; a replayed batch carries the same ones', async () => {
+    const okSli: SliSpec = { name: 'ok', kind: 'ratio', good: "status == 'ok'", total: 'true', groupBy: [], maxSeries: 100 };
+    const base = setup([okSli], [slo('ok')]);
+    const topology = {
+      ...base.topology,
+      outputs: { enriched: { topic: 'e' }, deadLetter: { topic: 'd' }, metrics: { topic: 'm' }, alerts: { topic: 'a', format: 'json' as const } },
+    } as unknown as Topology;
+    const observer = new SloObserver({ topology, redis, keys: base.keys, schemaIds: { sliWindow: 7 }, now: () => 1_000 });
+    const source = { name: 'web', topic: TOPIC } as SourceSpec;
+    const minuteBatch = (m: number) =>
+      Array.from({ length: 100 }, (_, i) => ({
+        source, topic: TOPIC, partition: 0, offset: String(m * 100 + i), timestamp: 0, key: null, value: null, headers: {},
+        meta: { steps: [], pseudonymized: [] }, eventTime: T0 + m * MIN + i * 100,
+        record: { status: m >= 10 && i < 20 ? 'failed' : 'ok' },
+      }));
+    const commitOf = (m: number) => ({ topic: TOPIC, partition: 0, nextOffset: String(m * 100 + 100) });
+    const windows: SliWindow[] = [];
+    const alerts: Array<{ tier: string; status: string }> = [];
+    const collect = (msgs: OutputMessage[]) => {
+      for (const msg of msgs) {
+        if (msg.topic === 'm') windows.push(sliWindowType.fromBuffer(msg.value.subarray(5)) as SliWindow);
+        else alerts.push(JSON.parse(msg.value.toString()));
+      }
+    };
+    for (let m = 0; m < 20; m++) collect(await observer.observe(minuteBatch(m), commitOf(m)));
+    // watermark = minute 19.99 - 2 min lateness: minutes 0..16 closed, each exactly once
+    expect(windows.map((w) => (w.window_start - T0) / MIN)).toEqual(Array.from({ length: 17 }, (_, i) => i));
+    expect(windows.map((w) => [w.good, w.total])).toEqual(Array.from({ length: 17 }, (_, i) => (i >= 10 ? [80, 100] : [100, 100])));
+    expect(alerts.filter((x) => x.tier === '1h/5m')).toEqual([expect.objectContaining({ status: 'firing' })]);
+
+    // the last batch is delivered again (its transaction failed): same output, no double count
+    const before = windows.length;
+    const again: SliWindow[] = [];
+    for (const msg of await observer.observe(minuteBatch(19), commitOf(19))) {
+      if (msg.topic === 'm') again.push(sliWindowType.fromBuffer(msg.value.subarray(5)) as SliWindow);
+    }
+    expect(again.map((w) => w.window_start)).toEqual(windows.slice(before - 1).map((w) => w.window_start));
+    expect(again.every((w) => w.total === 100)).toBe(true);
+    // the next batch implies the replay was committed: nothing is carried over again
+    const next = await observer.observe(minuteBatch(20), commitOf(20));
+    const nextWindows = next.filter((msg) => msg.topic === 'm').map((msg) => (sliWindowType.fromBuffer(msg.value.subarray(5)) as SliWindow).window_start);
+    expect(nextWindows).toEqual([T0 + 17 * MIN]);
   });
 });

@@ -1,0 +1,152 @@
+import type { Metrics } from '../observability/metrics';
+import type { PipelineEvent } from '../pipeline/event';
+import type { PartitionCommit } from '../sink/delivery';
+import type { OutputMessage } from '../sink/output';
+import { writeWireFrame } from '../decode/wire';
+import type { BatchObserver } from '../source/consume-loop';
+import type { Keys } from '../state/keys';
+import type { RedisClient } from '../state/redis';
+import type { Topology } from '../topology/types';
+import { SliClassifier } from '../window/classify';
+import { labelsKey } from '../window/labels';
+import { SliWindowStore, type BatchOwner, type ObservationOutcome } from '../window/store';
+import type { SloGauges } from './evaluator';
+import { alertSchema, alertType, sliWindowKey, sliWindowSchema, sliWindowType, type Alert, type SliWindow } from './records';
+import { SloStore } from './store';
+
+// The SLI/SLO part of a batch, as one BatchObserver for the consume loop. Per input batch
+// (one partition's chunk), after enrichment and before delivery:
+//   1. classify the batch's events into SLI observations (CEL);
+//   2. SliWindowStore.addBatch: count them, fenced by offset (one round trip);
+//   3. SliWindowStore.closeBuckets: close windows the shared watermark passed, with this batch
+//      as their owner (plus what its previous, uncommitted attempt carried);
+//   4. when windows closed since the last call: SloStore.evaluate at each closed boundary;
+//   5. return SliWindow records (metrics topic) and Alert records (alerts topic), which the
+//      loop delivers in the batch's transaction together with its offset commit.
+// A batch that fails after step 3 is retried or replayed from the same offset: the ledger
+// hands the same windows and alerts to it again, so nothing is lost or published twice by a
+// committed batch.
+
+export interface SloSchemaIds {
+  sliWindow: number;
+  /** Needed when outputs.alerts.format is avro. */
+  alert?: number;
+}
+
+export interface SloObserverOptions {
+  topology: Topology;
+  redis: RedisClient;
+  keys: Keys;
+  schemaIds: SloSchemaIds;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+/** Registers tracklane.SliWindow and tracklane.Alert under `<topic>-value` (idempotent). */
+export async function registerSloSchemas(
+  registry: { register(subject: string, schema: string): Promise<number> },
+  topology: Topology,
+): Promise<SloSchemaIds> {
+  const sliWindow = await registry.register(`${topology.outputs.metrics.topic}-value`, JSON.stringify(sliWindowSchema));
+  const alert =
+    topology.outputs.alerts.format === 'avro' ? await registry.register(`${topology.outputs.alerts.topic}-value`, JSON.stringify(alertSchema)) : undefined;
+  return { sliWindow, alert };
+}
+
+export class SloObserver implements BatchObserver {
+  private readonly classifier: SliClassifier;
+  readonly windows: SliWindowStore;
+  readonly slos: SloStore;
+  private readonly now: () => number;
+  private lastClosed: number | null = null;
+
+  constructor(private readonly o: SloObserverOptions) {
+    this.classifier = new SliClassifier(o.topology.slis);
+    this.windows = new SliWindowStore(o.redis, o.keys, o.topology);
+    this.slos = new SloStore(o.redis, o.keys, o.topology);
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Wire to the consumer's GROUP_JOIN: restarts the idle clock of the partitions now owned. */
+  async onAssigned(assignment: Record<string, number[]>): Promise<void> {
+    await this.windows.assignPartitions(Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions })), this.now());
+  }
+
+  async observe(events: PipelineEvent[], commit: PartitionCommit): Promise<OutputMessage[]> {
+    if (events.length === 0 || this.o.topology.slis.length === 0) return [];
+    const nowMs = this.now();
+    const lastOffset = String(BigInt(commit.nextOffset) - 1n);
+    let maxEventTime: number | undefined;
+    for (const ev of events) {
+      if (ev.eventTime !== undefined && !ev.failure && (maxEventTime === undefined || ev.eventTime > maxEventTime)) maxEventTime = ev.eventTime;
+    }
+    const observations = this.classifier.classify(events);
+    const added = await this.windows.addBatch([{ topic: commit.topic, partition: commit.partition, lastOffset, maxEventTime }], observations, nowMs);
+    this.countObservations(observations.map((ob, i) => ({ sli: ob.sli, good: ob.good, outcome: added.outcomes[i] })));
+
+    const owner: BatchOwner = { topic: commit.topic, partition: commit.partition, firstOffset: events[0].offset, lastOffset };
+    const closed = await this.windows.closeBuckets({ owner, nowMs });
+    const alerts: Alert[] = [...closed.replayedAlerts];
+    if (closed.closedThrough !== null && closed.closedThrough !== this.lastClosed) {
+      const evaluation = await this.slos.evaluate({ owner, nowMs });
+      this.lastClosed = closed.closedThrough;
+      alerts.push(...evaluation.alerts);
+      if (evaluation.gauges) this.setGauges(evaluation.gauges);
+    }
+    for (const w of closed.windows) {
+      if (w.ratio !== null) this.o.metrics?.sliRatio.set({ sli: w.sli, ...w.labels }, w.ratio);
+    }
+    return [...closed.windows.map((w) => this.windowMessage(w)), ...alerts.map((a) => this.alertMessage(a))];
+  }
+
+  private windowMessage(w: SliWindow): OutputMessage {
+    return {
+      topic: this.o.topology.outputs.metrics.topic,
+      key: sliWindowKey(w, labelsKey(w.labels)),
+      value: writeWireFrame(this.o.schemaIds.sliWindow, sliWindowType.toBuffer(w)),
+    };
+  }
+
+  private alertMessage(a: Alert): OutputMessage {
+    const { alerts } = this.o.topology.outputs;
+    if (alerts.format === 'json') return { topic: alerts.topic, key: a.dedup_key, value: Buffer.from(JSON.stringify(a)) };
+    if (this.o.schemaIds.alert === undefined) throw new Error('alerts are Avro but no schema id for tracklane.Alert was given');
+    return { topic: alerts.topic, key: a.dedup_key, value: writeWireFrame(this.o.schemaIds.alert, alertType.toBuffer(a)) };
+  }
+
+  /** Counters move only for observations counted now (not fenced replays, not late ones). */
+  private countObservations(rows: Array<{ sli: string; good: boolean; outcome: ObservationOutcome }>): void {
+    const m = this.o.metrics;
+    if (!m) return;
+    for (const r of rows) {
+      if (!r.outcome.counted || r.outcome.late) continue;
+      const labels = { sli: r.sli, ...r.outcome.labels };
+      m.sliEvents.inc(labels);
+      if (r.good) m.sliGood.inc(labels);
+    }
+  }
+
+  /**
+   * The tracklane_slo_* gauges have no groupBy labels (DESIGN.md section 7), so an SLO over
+   * several label sets reports its worst one: lowest budget, highest burn rate, any firing.
+   */
+  private setGauges(g: SloGauges): void {
+    const m = this.o.metrics;
+    if (!m) return;
+    const budget = new Map<string, number>();
+    for (const s of g.budgetRemaining) budget.set(s.slo, Math.min(budget.get(s.slo) ?? Infinity, s.value));
+    for (const [slo, value] of budget) m.budgetRemaining.set({ slo }, value);
+    const burn = new Map<string, { slo: string; window: string; value: number }>();
+    for (const s of g.burnRate) {
+      const cur = burn.get(`${s.slo}\n${s.window}`);
+      if (!cur || Number.isNaN(cur.value) || s.value > cur.value) burn.set(`${s.slo}\n${s.window}`, { slo: s.slo, window: s.window, value: s.value });
+    }
+    for (const { slo, window, value } of burn.values()) m.burnRate.set({ slo, window }, value);
+    const firing = new Map<string, { slo: string; severity: string; tier: string; value: number }>();
+    for (const s of g.alertFiring) {
+      const key = `${s.slo}\n${s.severity}\n${s.tier}`;
+      firing.set(key, { slo: s.slo, severity: s.severity, tier: s.tier, value: Math.max(firing.get(key)?.value ?? 0, s.value) });
+    }
+    for (const { value, ...labels } of firing.values()) m.alertFiring.set(labels, value);
+  }
+}

@@ -1,0 +1,73 @@
+import type { PipelineEvent } from '../pipeline/event';
+import { isLive } from '../pipeline/event';
+import { compileCel, type CelProgram } from '../topology/cel';
+import type { SliSpec } from '../topology/types';
+import type { SliObservation } from './bucket';
+import { seriesLabels } from './series-cap';
+
+// Which SLIs an event counts for, and how. Only events that go on (not dead-lettered, not
+// dropped as duplicates or for consent) and have an event time count.
+// - ratio SLI: counted when `total` holds; good when `good` also holds.
+// - latency SLI: counted when `filter` holds (or there is none) and `field` is a number;
+//   good when the value is <= threshold; the value feeds the window's DDSketch.
+// An expression that fails on an event (CelEvaluationError: a missing field, a type clash)
+// leaves the event out of that SLI: it is neither good nor bad. Each miss is reported to
+// onError so it can be counted.
+
+interface CompiledSli {
+  spec: SliSpec;
+  total?: CelProgram;
+  good?: CelProgram;
+  filter?: CelProgram;
+}
+
+export class SliClassifier {
+  private readonly slis: CompiledSli[];
+
+  constructor(slis: readonly SliSpec[], private readonly onError: (sli: string, err: unknown) => void = () => {}) {
+    this.slis = slis.map((spec) =>
+      spec.kind === 'ratio'
+        ? { spec, total: compileCel(spec.total), good: compileCel(spec.good) }
+        : { spec, filter: spec.filter ? compileCel(spec.filter) : undefined },
+    );
+  }
+
+  classify(events: readonly PipelineEvent[]): SliObservation[] {
+    const out: SliObservation[] = [];
+    for (const ev of events) {
+      if (!isLive(ev) || ev.eventTime === undefined || !ev.record) continue;
+      for (const s of this.slis) {
+        try {
+          const o = this.observe(s, ev.record);
+          if (o) out.push({ ...o, sli: s.spec.name, labels: seriesLabels(s.spec.groupBy, ev.record), eventTime: ev.eventTime, topic: ev.topic, partition: ev.partition, offset: ev.offset });
+        } catch (err) {
+          this.onError(s.spec.name, err);
+        }
+      }
+    }
+    return out;
+  }
+
+  private observe(s: CompiledSli, record: Record<string, unknown>): { good: boolean; latencyValue?: number } | null {
+    const spec = s.spec;
+    if (spec.kind === 'ratio') {
+      if (!s.total!.evaluate(record)) return null;
+      return { good: s.good!.evaluate(record) };
+    }
+    if (s.filter && !s.filter.evaluate(record)) return null;
+    const raw = fieldValue(record, spec.field);
+    const value = typeof raw === 'bigint' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+    return { good: value <= spec.threshold, latencyValue: value };
+  }
+}
+
+/** `a.b.c` walks nested records. */
+function fieldValue(record: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = record;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}

@@ -1,0 +1,44 @@
+import { WatermarkTracker, computeWatermark } from '../../src/window/watermark';
+
+const spec = { allowedLatenessMs: 120_000, idleTimeoutMs: 30_000 };
+const NOW = 1_000_000_000;
+
+describe('WatermarkTracker', () => {
+  test('min over partitions of the highest event time, minus allowed lateness', () => {
+    const w = new WatermarkTracker(spec);
+    expect(w.watermark(NOW)).toBeNull();
+    w.assign('t', [0, 1], NOW);
+    expect(w.watermark(NOW)).toBeNull(); // no event time yet
+    w.observe('t', 0, 600_000, NOW);
+    w.observe('t', 0, 500_000, NOW); // out of order: the highest counts
+    w.observe('t', 1, 400_000, NOW);
+    expect(w.watermark(NOW)).toBe(400_000 - 120_000);
+  });
+
+  test('an idle partition stops holding the watermark back; all idle: the highest one', () => {
+    const w = new WatermarkTracker(spec);
+    w.observe('t', 0, 600_000, NOW);
+    w.observe('t', 1, 400_000, NOW - 30_000); // idle for exactly idleTimeout
+    expect(w.watermark(NOW)).toBe(600_000 - 120_000);
+    expect(w.watermark(NOW + 29_999)).toBe(600_000 - 120_000);
+    expect(w.watermark(NOW + 30_000)).toBe(600_000 - 120_000); // all idle: max
+    w.observe('t', 1, 450_000, NOW + 40_000); // active again
+    expect(w.watermark(NOW + 40_000)).toBe(450_000 - 120_000);
+  });
+
+  test('assignment restarts the idle clock; revoked partitions are removed', () => {
+    const w = new WatermarkTracker(spec);
+    w.observe('t', 0, 600_000, NOW);
+    w.observe('t', 1, 400_000, NOW - 60_000);
+    expect(w.watermark(NOW)).toBe(480_000);
+    w.assign('t', [1], NOW); // handed over, may have a backlog
+    expect(w.watermark(NOW)).toBe(280_000);
+    w.revoke('t', [1]);
+    expect(w.watermark(NOW)).toBe(480_000);
+    expect(w.progress().map((p) => p.partition)).toEqual([0]);
+  });
+
+  test('computeWatermark ignores partitions without event time', () => {
+    expect(computeWatermark([{ topic: 't', partition: 0, lastActiveMs: NOW }], NOW, spec)).toBeNull();
+  });
+});
