@@ -1,7 +1,7 @@
 import type { Keys } from '../state/keys';
-import { loadScripts, toRedisError, type RedisClient, type Scripts } from '../state/redis';
+import { loadScripts, type RedisClient, type Scripts } from '../state/redis';
 import { parseLabelsKey } from '../window/labels';
-import { HISTORY_CHUNK_BUCKETS, partitionId, retentionMs, type BatchOwner, type SliTopology } from '../window/store';
+import { HISTORY_CHUNK_BUCKETS, execPipeline as exec, partitionId, retentionMs, type BatchOwner, type SliTopology } from '../window/store';
 import type { SloAlertState } from './alert-state';
 import { BucketCounts } from './counts';
 import { SloEvaluator, type SeriesCounts, type SloGauges } from './evaluator';
@@ -179,18 +179,4 @@ export class SloStore {
     for (const f of fetch) if ((f.chunk + 1) * chunkMs > (snap.closed ?? -Infinity)) this.chunks.delete(f.key);
     return out;
   }
-}
-
-async function exec(p: ReturnType<RedisClient['pipeline']>, what: string): Promise<unknown[]> {
-  let results: Array<[Error | null, unknown]> | null;
-  try {
-    results = await p.exec();
-  } catch (err) {
-    throw toRedisError(err, what);
-  }
-  if (!results) throw toRedisError(new Error('Connection is closed'), what);
-  return results.map(([err, value]) => {
-    if (err) throw toRedisError(err, what);
-    return value;
-  });
 }

@@ -1,5 +1,5 @@
 import type { Keys } from '../state/keys';
-import { loadScripts, type RedisClient, type Scripts } from '../state/redis';
+import { loadScripts, toRedisError, type RedisClient, type Scripts } from '../state/redis';
 import type { Alert, SliWindow } from '../slo/records';
 import type { SliSpec, SloSpec, WindowsSpec } from '../topology/types';
 import { bucketStart, type SliObservation } from './bucket';
@@ -114,7 +114,7 @@ export class SliWindowStore {
     const fields: string[] = [];
     for (const a of assigned) for (const p of a.partitions) fields.push(`seen|${partitionId(a.topic, p)}`, String(nowMs));
     if (fields.length === 0) return;
-    await this.redis.pipeline().hset(this.keys.windowMeta(), ...fields).pexpire(this.keys.windowMeta(), this.ttl).exec();
+    await execPipeline(this.redis.pipeline().hset(this.keys.windowMeta(), ...fields).pexpire(this.keys.windowMeta(), this.ttl), 'publish partition assignment');
   }
 
   /**
@@ -250,4 +250,19 @@ export class SliWindowStore {
       emitted_at: nowMs,
     };
   }
+}
+
+/** Runs a pipeline; connection failures become InfrastructureError('redis'), like Scripts.run. */
+export async function execPipeline(p: ReturnType<RedisClient['pipeline']>, what: string): Promise<unknown[]> {
+  let results: Array<[Error | null, unknown]> | null;
+  try {
+    results = await p.exec();
+  } catch (err) {
+    throw toRedisError(err, what);
+  }
+  if (!results) throw toRedisError(new Error('Connection is closed'), what);
+  return results.map(([err, value]) => {
+    if (err) throw toRedisError(err, what);
+    return value;
+  });
 }
