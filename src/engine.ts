@@ -20,6 +20,7 @@ import { createKafka } from './source/kafka';
 import { keys as keysFor } from './state/keys';
 import { createRedis, waitUntilReady, type RedisClient } from './state/redis';
 import { withRetry } from './state/retry';
+import { SloObserver, registerSloSchemas } from './slo/observer';
 import type { Topology } from './topology/types';
 import { createValidateStage } from './validate/stage';
 
@@ -70,7 +71,9 @@ export class Engine {
       { log: this.log, what: 'load schemas', signal: AbortSignal.timeout(60_000) },
     );
 
-    const needsRedis = !!topology.dedupe || topology.enrich.some((s) => STATEFUL_STEPS.has(s.kind));
+    const sloIds = topology.slis.length ? await withRetry(() => registerSloSchemas(registry, topology), { log: this.log, what: 'register SLO schemas', signal: AbortSignal.timeout(60_000) }) : undefined;
+    // SLI windows live in Redis so that instances add up and restarts lose nothing.
+    const needsRedis = !!topology.dedupe || topology.slis.length > 0 || topology.enrich.some((s) => STATEFUL_STEPS.has(s.kind));
     const keys = keysFor(topology.name);
     if (needsRedis) {
       this.redis = createRedis({ env, log: this.log, connectionName: `tracklane-${topology.name}` });
@@ -88,6 +91,11 @@ export class Engine {
 
     const kafka = createKafka(`tracklane-${topology.name}-${this.instanceId}`, env);
     const observers: BatchObserver[] = [];
+    let slo: SloObserver | undefined;
+    if (sloIds) {
+      slo = new SloObserver({ topology, redis: this.redis!, keys, schemaIds: sloIds, metrics: this.metrics });
+      observers.push(slo);
+    }
     this.loop = new ConsumeLoop({
       kafka, topology, pipeline: this.pipeline, observers,
       outputs: createOutputBuilder(topology, schemas),
@@ -99,6 +107,7 @@ export class Engine {
       log: this.log,
       instanceId: this.instanceId,
       chunkSize: this.o.chunkSize,
+      onAssigned: slo ? (assignment) => slo.onAssigned(assignment) : undefined,
     });
     await this.loop.start();
     this.log.info({ delivery: topology.delivery, sources: topology.sources.map((s) => s.topic) }, 'engine running');

@@ -33,6 +33,8 @@ export interface ConsumeLoopOptions {
   /** Events per pipeline pass: bounds memory and the size of one transaction. */
   chunkSize?: number;
   partitionsConsumedConcurrently?: number;
+  /** Called with this member's partitions after every rebalance. */
+  onAssigned?(assignment: Record<string, number[]>): Promise<void>;
 }
 
 export function toPipelineEvent(source: SourceSpec, topic: string, partition: number, message: KafkaMessage): PipelineEvent {
@@ -87,6 +89,9 @@ export class ConsumeLoop {
       maxWaitTimeInMs: 100,
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.o.onAssigned?.(payload.memberAssignment).catch((err) => this.o.log.warn({ err: describe(err) }, 'could not record the new assignment'));
+    });
     await consumer.connect();
     this.delivery = await this.o.delivery(consumer);
     for (const source of topology.sources) await consumer.subscribe({ topic: source.topic, fromBeginning: true });
