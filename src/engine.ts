@@ -10,6 +10,7 @@ import { STATEFUL_STEPS, createStep } from './enrich/steps';
 import { startHttpServer } from './observability/http';
 import { logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
+import { createStatusPage, type StatusPage } from './observability/status';
 import type { Stage } from './pipeline/event';
 import { Pipeline } from './pipeline/pipeline';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './sink/delivery';
@@ -39,6 +40,7 @@ export class Engine {
   readonly instanceId: string;
   private loop?: ConsumeLoop;
   private server?: http.Server;
+  private statusPage?: StatusPage;
   private redis?: RedisClient;
   private pipeline?: Pipeline;
   private readonly log;
@@ -58,7 +60,8 @@ export class Engine {
     const { topology } = this.o;
     const env = this.o.env ?? process.env;
     if (this.o.metricsPort) {
-      this.server = await startHttpServer(this.o.metricsPort, this.metrics.registry, { ready: () => this.ready });
+      this.statusPage = createStatusPage(topology, this.metrics);
+      this.server = await startHttpServer(this.o.metricsPort, this.metrics.registry, { ready: () => this.ready, ...this.statusPage });
     }
     const registry = new Registry(registryOptionsFromEnv(env));
     // A registry that is still starting is waited for; one that stays away for a minute
@@ -117,6 +120,7 @@ export class Engine {
     await this.loop?.stop();
     await this.pipeline?.close();
     this.redis?.disconnect();
+    this.statusPage?.stop();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.log.info('engine stopped');
   }

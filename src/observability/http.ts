@@ -7,9 +7,11 @@ export interface HttpStatus {
   statusPage?(): string;
   /** JSON for the status page's charts. */
   statusJson?(): unknown;
+  /** A static file for the status page, served at /assets/<name>; undefined answers 404. */
+  asset?(name: string): { contentType: string; body: Buffer } | undefined;
 }
 
-/** /metrics for Prometheus, /healthz (process alive), /readyz (consuming), / (status page). */
+/** /metrics for Prometheus, /healthz (process alive), /readyz (consuming), / (status page), /status.json, /assets/. */
 export function startHttpServer(port: number, registry: Registry, status: HttpStatus): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
@@ -23,9 +25,13 @@ export function startHttpServer(port: number, registry: Registry, status: HttpSt
         const ready = status.ready();
         res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
       } else if (url === '/status.json' && status.statusJson) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status.statusJson()));
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(status.statusJson()));
       } else if (url === '/' && status.statusPage) {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(status.statusPage());
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(status.statusPage());
+      } else if (url.startsWith('/assets/') && status.asset) {
+        const asset = status.asset(url.slice('/assets/'.length));
+        if (asset) res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'public, max-age=3600' }).end(asset.body);
+        else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }
