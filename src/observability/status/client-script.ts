@@ -111,6 +111,7 @@ export const CLIENT_SCRIPT = String.raw`
         specs.push({
           id: 'chart-burn-' + slo.name, fmt: function (v) { return v.toFixed(v >= 10 ? 0 : 1) + '\u00d7'; }, legendFmt: fmtBurn,
           lines: slo.windows.map(function (w, i) { return { label: w, color: RAMP[Math.round(i * step)], data: s.burnRate[slo.name][w] }; }),
+          guides: thresholdGuides(slo),
         });
       });
     }
@@ -123,6 +124,44 @@ export const CLIENT_SCRIPT = String.raw`
       ],
     });
     return specs;
+  }
+
+  // Each tier's burn-rate threshold as a dashed line; tiers sharing a threshold share a line.
+  function thresholdGuides(slo) {
+    var byValue = {};
+    slo.tiers.forEach(function (t) {
+      var g = byValue[t.threshold] || (byValue[t.threshold] = { value: t.threshold, names: [], page: false });
+      g.names.push(t.name);
+      if (t.severity === 'page') g.page = true;
+    });
+    return Object.keys(byValue).map(function (k) {
+      var g = byValue[k];
+      return { value: g.value, color: g.page ? '#dc2626' : '#d97706', label: g.names.join(', ') + ' \u2265 ' + Number(g.value.toFixed(2)) + '\u00d7' };
+    });
+  }
+
+  function drawGuides(guides) {
+    return function (u) {
+      var ctx = u.ctx, b = u.bbox, px = window.devicePixelRatio || 1;
+      guides.forEach(function (g) {
+        var y = Math.round(u.valToPos(g.value, 'y', true));
+        if (!isFinite(y) || y < b.top || y > b.top + b.height) return;
+        ctx.save();
+        ctx.strokeStyle = g.color;
+        ctx.globalAlpha = 0.7;
+        ctx.lineWidth = px;
+        ctx.setLineDash([5 * px, 4 * px]);
+        ctx.beginPath(); ctx.moveTo(b.left, y); ctx.lineTo(b.left + b.width, y); ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.globalAlpha = 1;
+        ctx.fillStyle = g.color;
+        ctx.font = (11 * px) + 'px system-ui, sans-serif';
+        ctx.textAlign = 'left';
+        ctx.textBaseline = 'bottom';
+        ctx.fillText(g.label, b.left + 6 * px, y - 2 * px);
+        ctx.restore();
+      });
+    };
   }
 
   function chartWidth(el) { return Math.max(280, el.clientWidth); }
@@ -138,10 +177,13 @@ export const CLIENT_SCRIPT = String.raw`
       var opts = {
         width: chartWidth(el), height: 220,
         cursor: { drag: { x: false, y: false } },
+        // Labels only: the table above has the current values.
+        legend: { live: false },
         scales: { x: { time: true } },
+        hooks: spec.guides ? { draw: [drawGuides(spec.guides)] } : {},
         axes: [
           { stroke: '#6b7280', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e3e6eb', width: 1 } },
-          { stroke: '#6b7280', size: 64, grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e3e6eb', width: 1 }, values: axisValues(spec.fmt) },
+          { stroke: '#6b7280', size: 76, grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e3e6eb', width: 1 }, values: axisValues(spec.fmt) },
         ],
         series: [{ value: function (u, v) { return v === null ? DASH : new Date(v * 1000).toISOString().slice(11, 19); } }].concat(spec.lines.map(function (l) {
           return { label: l.label, stroke: l.color, width: 2, spanGaps: false, value: function (u, v) { return spec.legendFmt(v); } };

@@ -1,3 +1,4 @@
+import { NO_DATA_TIER } from '../../slo/alert-state';
 import { CLIENT_SCRIPT } from './client-script';
 import type { SloInfo, StatusDocument } from './document';
 import { DASH, formatBudget, formatBurn, formatCount, formatObjective, formatRate, formatRatio, formatThreshold } from './format';
@@ -60,7 +61,7 @@ function sloRow(slo: SloInfo, r: SloReading | undefined, color: string): string 
   const tiers = slo.tiers.length
     ? `<table class="tiers"><thead><tr><th>tier</th><th>severity</th><th class="num">burn (long)</th><th class="num">burn (short)</th><th class="num">threshold</th><th>alert</th></tr></thead><tbody>${tierRows}</tbody></table>`
     : '<span class="muted">alerting off</span>';
-  const noData = r?.firing['no-data'];
+  const noData = r?.firing[NO_DATA_TIER];
   const b = r?.budgetRemaining;
   return `<tr data-slo="${esc(slo.name)}">
 <td class="slo-cell"><div class="slo-name"><span class="swatch" style="background:${esc(color)}"></span>${esc(slo.name)}</div>
@@ -89,6 +90,7 @@ export function renderStatusPage(doc: StatusDocument): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Tracklane &middot; ${esc(t.name)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/uPlot.min.css">
 <style>${CSS}</style>
 </head>
@@ -145,7 +147,7 @@ h1 { margin:0 0 2px; font-size:20px; font-weight:600; }
 h1 .brand { color:#2563eb; } h1 .sep { color:#c3c8d0; font-weight:400; }
 h2 { margin:0 0 12px; font-size:15px; font-weight:600; }
 main { padding:20px 28px 32px; max-width:1480px; margin:0 auto; }
-.muted { color:var(--muted); } .small { font-size:12px; } .hidden { display:none; }
+.muted { color:var(--muted); } .small { font-size:12px; } .hidden { display:none !important; }
 .updated { text-align:right; }
 .cards { display:grid; grid-template-columns:repeat(5, minmax(0, 1fr)); gap:12px; margin-bottom:16px; }
 .card { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 16px; }
@@ -182,6 +184,7 @@ th { text-align:left; font-weight:500; color:var(--muted); font-size:12px; }
 .pill-page { background:var(--page); color:#fff; } .pill-ticket { background:var(--ticket); color:#fff; }
 .charts { display:grid; grid-template-columns:repeat(2, minmax(0, 1fr)); gap:16px; }
 .charts .panel { margin:0; min-width:0; }
+.charts .panel:last-child:nth-child(odd) { grid-column:1 / -1; }
 figcaption { font-weight:600; margin-bottom:8px; } figcaption .muted { font-weight:400; font-size:12px; margin-left:6px; }
 .chart { width:100%; min-height:230px; }
 .uplot { font-family:inherit; } .u-legend { font-size:12px; }
