@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { version } from '../../package.json';
 import { registerCheck } from './check';
 import { registerConsume } from './consume';
+import { registerDemo } from './demo';
 import { registerInit } from './init';
 import { registerProduce } from './produce';
 import { registerReplay } from './replay';
@@ -22,8 +23,14 @@ registerProduce(program);
 registerConsume(program);
 registerRules(program);
 registerReplay(program);
+registerDemo(program);
 
-program.parseAsync(process.argv).catch((err) => {
-  process.stderr.write(`error: ${(err as Error).message}\n`);
-  process.exitCode = 1;
-});
+program
+  .parseAsync(process.argv)
+  .catch((err) => {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  })
+  // A command is over when its action returns; a client that still reconnects in the
+  // background (after an error) must not keep the process alive. unref: a clean exit wins.
+  .finally(() => setTimeout(() => process.exit(), 2_000).unref());
