@@ -97,6 +97,12 @@ release() {
 }
 
 cd "$ROOT" || exit 1
+# A fresh clone has no node_modules: install exactly what package-lock.json pins, so the
+# README's two commands are the whole set-up.
+if [[ ! -d "$ROOT/node_modules" ]]; then
+  say "installing dependencies (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund) || { rc=$?; say "npm ci failed (exit $rc)"; exit "$rc"; }
+fi
 if ((build)); then
   npm run build || { rc=$?; say "npm run build failed (exit $rc)"; exit "$rc"; }
 fi
