@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { createDedupeStage, fingerprint } from '../src/dedupe/stage';
 import type { PipelineEvent, StageContext } from '../src/pipeline/event';
 import { keys as makeKeys, type Keys } from '../src/state/keys';
-import { createRedis, packageRoot, waitUntilReady, type RedisClient } from '../src/state/redis';
+import { createRedis, waitUntilReady, type RedisClient } from '../src/state/redis';
+import { packageRoot } from '../src/package-root';
 import type { Topology } from '../src/topology/types';
 import { logger } from '../src/observability/logger';
 

@@ -3,7 +3,11 @@ import path from 'node:path';
 
 let root: string | undefined;
 
-/** The folder holding Tracklane's package.json, from ts-jest (src/) or compiled (dist/src/). */
+/**
+ * The folder holding Tracklane's package.json, from ts-jest (src/) or compiled (dist/src/).
+ * dist/ holds a copy of package.json (tsc copies JSON imports), so the schemas folder is
+ * checked too; schemas/ and src/state/scripts/ are read from the package at run time.
+ */
 export function packageRoot(): string {
   if (root) return root;
   let dir = __dirname;

@@ -1,11 +1,13 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, basename } from 'node:path';
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import { InfrastructureError, UserError } from '../errors';
 import type { Logger } from '../observability/logger';
 
 // The one place where Tracklane talks to ioredis directly: client construction, the Lua
 // scripts, and the mapping of ioredis's connection failures onto InfrastructureError.
+
+import { packageRoot } from '../package-root';
 
 export type RedisClient = Redis | Cluster;
 export type ScriptArg = string | number | Buffer;
@@ -197,20 +199,6 @@ export interface Scripts {
 
 const SCRIPTS_DIR = join('src', 'state', 'scripts');
 
-/**
- * The package's root: the nearest folder above `from` holding package.json and
- * src/state/scripts. Works from src/ (ts-jest) and from dist/src/ (built); dist/ may hold a
- * copy of package.json (tsc copies JSON imports), which is why the scripts folder is checked too.
- */
-export function packageRoot(from = __dirname): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, SCRIPTS_DIR))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json with ${SCRIPTS_DIR} above ${from}`);
-    dir = parent;
-  }
-}
 
 let scriptFiles: { version: string; files: { name: string; nKeys: string; lua: string }[] } | undefined;
 
