@@ -4,14 +4,12 @@
 export function keys(topology: string, prefix = 'tl') {
   const tag = `${prefix}:{${topology}}`;
   return {
-    /** Hash-free string per idempotency key: first sighting's coordinates + fingerprint. */
+    /** String per idempotency key: the first sighting's `topic|partition|offset|fingerprint` (docs/state.md). */
     dedupe: (idempotencyKey: string) => `${tag}:dd:${idempotencyKey}`,
-    /** Set of user ids an anonymous id linked to (bounded by identity.maxUsersPerAnonymousId). */
+    /** Sorted set of the user ids an anonymous id linked to, scored by event time (bounded by maxUsersPerAnonymousId). */
     identity: (anonymousId: string) => `${tag}:id:${anonymousId}`,
-    /** Session state per `by` value: last event time and session id. */
+    /** The last sessions of one `field=value`: each a start and the range of event times it took (docs/state.md). */
     session: (byValue: string) => `${tag}:ss:${byValue}`,
-    /** SLI bucket counts: one hash per (sli, bucket start). */
-    sliBucket: (sli: string, bucketStart: number) => `${tag}:sli:${sli}:${bucketStart}`,
     /** Highest offset already counted per input partition, so replays after a crash don't count twice. */
     sliFence: (topic: string, partition: number) => `${tag}:sf:${topic}:${partition}`,
     /** Alert state per (slo, tier, labels). */
@@ -21,7 +19,6 @@ export function keys(topology: string, prefix = 'tl') {
     // ---- SLI windows (src/window/store.ts). `labelsKey` is labelsKey() of src/window/labels.ts. ----
     /** Hash per (sli, label set, bucket start): good, total, late, latency bins. Lua appends the bucket start to the prefix. */
     sliWindowPrefix: (sli: string, labelsKey: string) => `${tag}:sw:${sli}:${labelsKey}:`,
-    sliWindow: (sli: string, labelsKey: string, bucketStart: number) => `${tag}:sw:${sli}:${labelsKey}:${bucketStart}`,
     /** Sorted set of open (not yet claimed) bucket hashes, scored by bucket start. */
     sliOpenWindows: () => `${tag}:swo`,
     /** Hash per input partition ("topic|partition"): the windows and alerts its last batch carried, until that batch is committed. */
