@@ -57,6 +57,17 @@ export class Engine {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      // What was opened before the failure (Redis reconnects forever, the HTTP server, a
+      // consumer) keeps the event loop alive: `run` would hang instead of exiting 2. Release it.
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async open(): Promise<void> {
     const { topology } = this.o;
     const env = this.o.env ?? process.env;
     if (this.o.metricsPort) {
