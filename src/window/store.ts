@@ -70,7 +70,10 @@ export interface ClosedBuckets {
 export interface SliWindowStoreOptions {
   /** TTL of window, fence, series and meta keys. Default: longest SLO period + 1 day. */
   retentionMs?: number;
-  /** Most windows claimed per close (the rest wait for the next batch). Default 5000. */
+  /**
+   * Most windows claimed per close, in whole buckets; the rest wait for the next batch, and
+   * closedThrough stops before them (the evaluator reads only claimed history). Default 5000.
+   */
   maxClaim?: number;
 }
 

@@ -15,6 +15,12 @@
   partitions seen less than idleMs ago, or the max over all when every one is idle, minus
   latenessMs. closed = floor(watermark / bucketMs) * bucketMs, never moving backwards.
 
+  One close claims at most maxClaim windows, whole buckets only (a bucket with more windows
+  than that is claimed whole). When windows up to the watermark are left over, closed stops
+  at the first bucket not claimed, so that it always means "every window before it is
+  claimed and in the history": the SLO evaluator and lateness rely on that. Later batches
+  claim the rest.
+
   Emit ledger: what the owner's previous batch carried (window keys w, alert JSON a, its last
   offset o). If this batch starts at or before o, that batch was not committed (a retry or a
   replay after a crash or rebalance): its windows and alerts are returned again. Otherwise
@@ -58,12 +64,10 @@ else
 end
 
 local closed = tonumber(redis.call('HGET', meta, 'closed') or '')
+local target = closed
 if watermark ~= nil then
   local c = math.floor(watermark / bucketMs) * bucketMs
-  if closed == nil or c > closed then
-    closed = c
-    redis.call('HSET', meta, 'closed', num(c))
-  end
+  if target == nil or c > target then target = c end
 end
 
 local windows, alerts = {}, {}
@@ -82,8 +86,27 @@ if owner ~= '' then
 end
 
 local claimed = {}
-if closed ~= nil then
-  claimed = redis.call('ZRANGEBYSCORE', open, '-inf', num(closed - bucketMs), 'LIMIT', 0, tonumber(p.maxClaim))
+if target ~= nil then
+  local maxClaim = tonumber(p.maxClaim)
+  local rows = redis.call('ZRANGEBYSCORE', open, '-inf', num(target - bucketMs), 'WITHSCORES', 'LIMIT', 0, maxClaim + 1)
+  local n = #rows / 2
+  if n > maxClaim then
+    -- windows are left over: stop before the bucket of the first one left
+    local rest = tonumber(rows[2 * maxClaim + 2])
+    n = maxClaim
+    while n > 0 and tonumber(rows[2 * n]) == rest do n = n - 1 end
+    if n == 0 then
+      rows = redis.call('ZRANGEBYSCORE', open, num(rest), num(rest), 'WITHSCORES')
+      n = #rows / 2
+      rest = rest + bucketMs
+    end
+    target = rest
+  end
+  for i = 1, n do claimed[i] = rows[2 * i - 1] end
+end
+if target ~= nil and (closed == nil or target > closed) then
+  closed = target
+  redis.call('HSET', meta, 'closed', num(closed))
 end
 local chunkBuckets = tonumber(p.chunkBuckets)
 for _, key in ipairs(claimed) do
