@@ -40,3 +40,20 @@ function namespaceOf(fullName: string): string | undefined {
   const at = fullName.lastIndexOf('.');
   return at > 0 ? fullName.slice(0, at) : undefined;
 }
+
+type JsonSchema = { properties?: Record<string, unknown>; [k: string]: unknown };
+
+/**
+ * The enriched schema of a JSON Schema source: pseudonymized fields hold `kid:hex` strings,
+ * strippable fields may be null, and `tracklane` is an object (DESIGN.md section 6).
+ */
+export function deriveEnrichedJsonSchema(source: Record<string, unknown>, pseudonymized: readonly string[], strippable: readonly string[]): JsonSchema {
+  const schema = JSON.parse(JSON.stringify(source)) as JsonSchema;
+  const properties = { ...(schema.properties ?? {}) };
+  for (const field of pseudonymized) properties[field] = { type: ['string', 'null'] };
+  for (const field of strippable) {
+    if (!pseudonymized.includes(field) && properties[field]) properties[field] = { anyOf: [properties[field], { type: 'null' }] };
+  }
+  properties.tracklane = { type: 'object', required: ['correlation_id', 'event_time', 'source', 'pipeline', 'steps'] };
+  return { ...schema, properties, title: `${String(schema.title ?? 'Event')} (enriched)` };
+}

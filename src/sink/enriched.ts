@@ -1,14 +1,16 @@
-import type avro from 'avsc';
 import { DataError } from '../errors';
 import type { PipelineEvent } from '../pipeline/event';
 import { writeWireFrame } from '../decode/wire';
 import type { OutputMessage } from './output';
 
+/** Serializes an enriched record with the derived schema (Avro or JSON Schema); throws when it does not fit. */
+export type EnrichedEncoder = (record: Record<string, unknown>) => Buffer;
+
 /** The enriched record: the (pseudonymized) source record plus `tracklane`, keyed by idempotency key. */
-export function enrichedMessage(ev: PipelineEvent, topic: string, type: avro.Type, schemaId: number): OutputMessage {
+export function enrichedMessage(ev: PipelineEvent, topic: string, encode: EnrichedEncoder, schemaId: number): OutputMessage {
   let payload: Buffer;
   try {
-    payload = type.toBuffer({ ...ev.record, tracklane: ev.meta });
+    payload = encode({ ...ev.record, tracklane: ev.meta });
   } catch (err) {
     throw new DataError('ENRICHMENT_FAILED', `enriched record does not fit the derived schema: ${(err as Error).message}`);
   }
