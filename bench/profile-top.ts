@@ -1,0 +1,82 @@
+// Top self-time functions of a V8 .cpuprofile (from `node --cpu-prof`), optionally only
+// within the first engine run of a bench result file (its profileWindowUs):
+//
+//   node dist/bench/profile-top.js PROFILE.cpuprofile [RESULT.json] [top=15]
+//
+// Both the profile and profileWindowUs count monotonic-clock microseconds.
+import fs from 'node:fs';
+import path from 'node:path';
+
+interface CallFrame { functionName: string; url: string; lineNumber: number }
+interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
+interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+
+export interface SelfTime {
+  name: string;
+  where: string;
+  ms: number;
+  share: number;
+  /** The nearest caller outside Node's own code and kafkajs/avsc internals, by time. */
+  callers: Map<string, number>;
+}
+
+function where(url: string, line: number): string {
+  if (!url) return '';
+  const file = url.replace(/^file:\/\//, '');
+  const nm = file.lastIndexOf('node_modules/');
+  const short = nm >= 0 ? file.slice(nm + 'node_modules/'.length) : file.startsWith('node:') ? file : path.relative(process.cwd(), file);
+  return `${short}:${line + 1}`;
+}
+
+export function selfTimes(p: Profile, window?: { from: number; to: number }): { total: number; rows: SelfTime[] } {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const callerOf = (id: number): string => {
+    for (let cur = parent.get(id); cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame;
+      if (f.url.includes('/dist/') && f.functionName) return `${f.functionName} ${where(f.url, f.lineNumber)}`;
+    }
+    return '?';
+  };
+  const acc = new Map<string, SelfTime>();
+  let t = p.startTime;
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0;
+    // A sample stands for the time until the next one.
+    const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
+    if (window && (t < window.from || t > window.to)) continue;
+    const node = byId.get(p.samples[i]);
+    if (!node || node.callFrame.functionName === '(idle)') continue;
+    const name = node.callFrame.functionName || '(anonymous)';
+    const w = where(node.callFrame.url, node.callFrame.lineNumber);
+    const key = `${name} ${w}`;
+    const row = acc.get(key) ?? { name, where: w, ms: 0, share: 0, callers: new Map() };
+    row.ms += dt;
+    const caller = callerOf(node.id);
+    row.callers.set(caller, (row.callers.get(caller) ?? 0) + dt);
+    total += dt;
+    acc.set(key, row);
+  }
+  const rows = [...acc.values()].sort((a, b) => b.ms - a.ms);
+  for (const r of rows) r.share = total ? r.ms / total : 0;
+  return { total, rows };
+}
+
+if (require.main === module) {
+  const [profileFile, resultFile, topArg] = process.argv.slice(2);
+  if (!profileFile) {
+    process.stderr.write('usage: node dist/bench/profile-top.js PROFILE.cpuprofile [RESULT.json] [top]\n');
+    process.exit(1);
+  }
+  const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8')) as Profile;
+  const window = resultFile ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { profileWindowUs?: { from: number; to: number } }).profileWindowUs : undefined;
+  const { total, rows } = selfTimes(profile, window);
+  process.stdout.write(`busy (non-idle) time ${(total / 1000).toFixed(2)} s${window ? ' in the engine run' : ''}; top self time:\n`);
+  for (const r of rows.slice(0, Number(topArg ?? 15))) {
+    const top = [...r.callers].sort((a, b) => b[1] - a[1])[0];
+    const via = top && top[0] !== '?' && !`${r.name} ${r.where}`.startsWith(top[0]) ? `  <- ${top[0]} (${Math.round((top[1] / r.ms) * 100)}%)` : '';
+    process.stdout.write(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}  ${r.where}${via}\n`);
+  }
+}
