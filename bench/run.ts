@@ -3,6 +3,7 @@
 // samples around the engine show how noisy the machine was), and both at half the engine's
 // rate. Every figure is reported next to a baseline from this same run.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import type { Kafka } from 'kafkajs';
 import { Registry, registryOptionsFromEnv } from '../src/decode/registry';
@@ -196,6 +197,7 @@ export async function runBench(o: BenchOptions, signal: AbortSignal): Promise<Be
     report.machine.loadAfter = os.loadavg().map((l) => +l.toFixed(2));
     report.cleanup = await cleanUp(kafka, redis, left);
     redis.disconnect();
+    fs.rmSync(dir, { recursive: true, force: true });
     logs.restore();
     report.logs = logs.counts;
   }
