@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { version } from '../../package.json';
+import { registerBench } from './bench';
 import { registerCheck } from './check';
 import { registerConsume } from './consume';
 import { registerDemo } from './demo';
@@ -24,6 +25,7 @@ registerConsume(program);
 registerRules(program);
 registerReplay(program);
 registerDemo(program);
+registerBench(program);
 
 program
   .parseAsync(process.argv)
