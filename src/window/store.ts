@@ -137,7 +137,13 @@ export class SliWindowStore {
     }
     const seriesIndex = new Map<string, number>();
     const series: Array<[string, number, string, string, string, string, string, string, string, string]> = [];
+    // Per observation [partIdx, offset, seriesIdx, bucketStart, good, latencyBin|'', latencyValue].
     const obs: Array<[number, number, number, number, number, string, number]> = [];
+    // Observations summed per (partition, series, bucket): a batch of 500 events sends a few
+    // dozen entries instead of one per observation (see sliAdd-2.lua). A replay whose fence
+    // cuts an entry is sent again with one entry per observation.
+    const aggIndex = new Map<string, AggEntry>();
+    const agg: AggEntry[] = [];
     for (const o of observations) {
       const sli = this.slis.get(o.sli);
       if (!sli) throw new Error(`observation for unknown SLI ${o.sli}`);
@@ -163,13 +169,35 @@ export class SliWindowStore {
         si = series.length;
         seriesIndex.set(`${o.sli}\n${lk}`, si);
       }
-      const latency = o.latencyValue === undefined ? '' : LatencySketch.binOf(Math.max(0, o.latencyValue));
-      obs.push([pi, Number(o.offset), si, bucketStart(o.eventTime, bucketMs), o.good ? 1 : 0, latency, Math.max(0, o.latencyValue ?? 0)]);
+      const offset = Number(o.offset);
+      const start = bucketStart(o.eventTime, bucketMs);
+      const good = o.good ? 1 : 0;
+      const bin = o.latencyValue === undefined ? '' : LatencySketch.binOf(Math.max(0, o.latencyValue));
+      const value = Math.max(0, o.latencyValue ?? 0);
+      obs.push([pi, offset, si, start, good, bin, value]);
+      const k = `${pi}|${si}|${start}`;
+      const a = aggIndex.get(k);
+      if (!a) {
+        const e = aggEntry(pi, offset, si, start, good, bin, value);
+        aggIndex.set(k, e);
+        agg.push(e);
+        continue;
+      }
+      if (offset < a[1]) a[1] = offset;
+      if (offset > a[2]) a[2] = offset;
+      a[5]++;
+      a[6] += good;
+      if (bin !== '') {
+        a[7][bin] = (a[7][bin] ?? 0) + 1;
+        if (a[8] === false || value > a[8]) a[8] = value;
+      }
     }
-    const payload = JSON.stringify({ now: nowMs, bucketMs, ttl: this.ttl, parts, series, obs });
-    const reply = (await this.scripts.run('sliAdd', [this.keys.windowMeta(), this.keys.sliOpenWindows()], [payload], 'count SLI batch')) as [
-      number, number, number, string, string[], number[],
-    ];
+    const run = async (entries: AggEntry[]) =>
+      (await this.scripts.run('sliAdd', [this.keys.windowMeta(), this.keys.sliOpenWindows()], [JSON.stringify({ now: nowMs, bucketMs, ttl: this.ttl, parts, series, agg: entries })], 'count SLI batch')) as
+        [number, number, number, string, string[], number[]] | [-1];
+    let reply = await run(agg);
+    if (reply[0] === -1) reply = await run(obs.map(([pi, offset, si, start, good, bin, value]) => aggEntry(pi, offset, si, start, good, bin, value)));
+    if (reply.length === 1) throw new Error('sliAdd asked for single observations twice');
     const [counted, skipped, late, closedText, fences, flags] = reply;
     const closed = closedText === '' ? null : Number(closedText);
     const outcomes = obs.map(([pi, offset, si, start]): ObservationOutcome => {
@@ -253,6 +281,13 @@ export class SliWindowStore {
       emitted_at: nowMs,
     };
   }
+}
+
+/** [partIdx, minOffset, maxOffset, seriesIdx, bucketStart, count, good, {bin: count}, latencyMax|false] (sliAdd-2.lua). */
+type AggEntry = [number, number, number, number, number, number, number, Record<string, number>, number | false];
+
+function aggEntry(pi: number, offset: number, si: number, start: number, good: number, bin: string, value: number): AggEntry {
+  return [pi, offset, offset, si, start, 1, good, bin === '' ? {} : { [bin]: 1 }, bin === '' ? false : value];
 }
 
 /** Runs a pipeline; connection failures become InfrastructureError('redis'), like Scripts.run. */

@@ -9,8 +9,14 @@
              series: [[seriesSetKey|"", maxSeries, sli, historyIndexKey|"",
                        labelsKey, windowPrefix, historyPrefix|"",              -- as observed
                        otherLabelsKey, otherWindowPrefix, otherHistoryPrefix|""]],  -- when capped
-             obs:    [[partIdx, offset, seriesIdx, bucketStart, good 0|1, latencyBin|"", latencyValue]]
+             agg:    [[partIdx, minOffset, maxOffset, seriesIdx, bucketStart,
+                       count, good, {latencyBin: count}, latencyMax|false]]
            }
+  The caller sums its observations per (partition, series, bucket) into agg entries (one
+  entry per observation is also valid). An entry is counted or skipped whole; when a
+  partition's fence falls inside an entry's offset range (a replay with other batch
+  boundaries) nothing is written and {-1} is returned: the caller then resends one entry per
+  observation.
   Keys named in ARGV (fences, series sets, window hashes) carry the same {topology} hash tag
   as KEYS, so they live in the same cluster slot.
 
@@ -23,7 +29,7 @@
   Window hash fields: t total, g good, l late, n latency count, m latency max,
   b<key>|z latency bin counts, _s sli, _l labelsKey, _t start, _h history prefix, _x history index.
 
-  Returns {counted (not fenced, late included), skipped (fenced), late, closed|"",
+  Returns {-1} as said above, or {counted (not fenced, late included), skipped (fenced), late, closed|"",
            {fence before this batch, per part ("-1": none)},
            {per series: 1 counted as observed, 0 counted as __other__, -1 nothing counted}}.
 ]=]
@@ -62,13 +68,19 @@ local function resolve(si)
   return t
 end
 
+-- An entry cut by its partition's fence cannot be split here: ask for one entry per observation.
+for _, e in ipairs(p.agg) do
+  local f = fence[e[1]]
+  if tonumber(e[2]) <= f and tonumber(e[3]) > f then return {-1} end
+end
+
 local agg, order = {}, {}
 local counted, skipped, late = 0, 0, 0
 local minStart = nil
-for _, o in ipairs(p.obs) do
-  local pi, offset, si, start = o[1], tonumber(o[2]), o[3], tonumber(o[4])
-  if offset <= fence[pi] then
-    skipped = skipped + 1
+for _, e in ipairs(p.agg) do
+  local pi, si, start, n = e[1], e[4], tonumber(e[5]), tonumber(e[6])
+  if tonumber(e[3]) <= fence[pi] then
+    skipped = skipped + n
   else
     local t = resolve(si)
     local isLate = closed ~= nil and start + bucketMs <= closed
@@ -81,17 +93,19 @@ for _, o in ipairs(p.obs) do
       agg[key] = a
       order[#order + 1] = key
     end
-    counted = counted + 1
+    counted = counted + n
     if isLate then
-      a.l = a.l + 1
-      late = late + 1
+      a.l = a.l + n
+      late = late + n
     else
-      a.t = a.t + 1
-      if o[5] == 1 then a.g = a.g + 1 end
-      if o[6] ~= '' then
-        a.bins[o[6]] = (a.bins[o[6]] or 0) + 1
-        a.n = a.n + 1
-        local v = tonumber(o[7])
+      a.t = a.t + n
+      a.g = a.g + tonumber(e[7])
+      for bin, c in pairs(e[8]) do
+        a.bins[bin] = (a.bins[bin] or 0) + c
+        a.n = a.n + c
+      end
+      if e[9] ~= false then
+        local v = tonumber(e[9])
         if a.m == nil or v > a.m then a.m = v end
       end
       if minStart == nil or start < minStart then minStart = start end
