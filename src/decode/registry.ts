@@ -31,9 +31,16 @@ export function registryOptionsFromEnv(env = process.env): RegistryOptions {
 
 interface HttpError { status?: number }
 
+/** How long a 404 for a schema id is reused before the registry is asked again. */
+export const UNKNOWN_ID_TTL_MS = 5_000;
+/** Bound on remembered unknown ids (random ids from garbage input); the memory is cleared past it. */
+const UNKNOWN_ID_LIMIT = 10_000;
+
 export class Registry {
   readonly client: SchemaRegistry;
   private readonly writers = new Map<number, Promise<WriterSchema>>();
+  /** Ids the registry answered 404 for, until when (ms) that answer is reused. */
+  private readonly unknown = new Map<number, { error: DataError; until: number }>();
   private readonly ajv = new Ajv({ allErrors: false, strict: false });
 
   constructor(private readonly options: RegistryOptions) {
@@ -66,10 +73,19 @@ export class Registry {
   writerSchema(id: number): Promise<WriterSchema> {
     let cached = this.writers.get(id);
     if (!cached) {
+      const miss = this.unknown.get(id);
+      if (miss && miss.until > Date.now()) return Promise.reject(miss.error);
       cached = this.fetchWriter(id);
       this.writers.set(id, cached);
-      // Failures are not cached: an outage must not poison the id, and a 404 may be registered later.
-      cached.catch(() => this.writers.delete(id));
+      // Failures are not cached for good: an outage must not poison the id, and a 404 may be
+      // registered later. A 404 is reused for UNKNOWN_ID_TTL_MS, so a stream of events with a
+      // bad id costs one registry request per id and interval, not one per batch.
+      cached.catch((err: unknown) => {
+        this.writers.delete(id);
+        if (!(err instanceof DataError) || err.reason !== 'UNKNOWN_SCHEMA_ID') return;
+        if (this.unknown.size >= UNKNOWN_ID_LIMIT) this.unknown.clear();
+        this.unknown.set(id, { error: err, until: Date.now() + UNKNOWN_ID_TTL_MS });
+      });
     }
     return cached;
   }
