@@ -19,6 +19,8 @@ interface CompiledSli {
   total?: CelProgram;
   good?: CelProgram;
   filter?: CelProgram;
+  /** Latency SLIs: `field` split on dots, once. */
+  path?: string[];
 }
 
 export class SliClassifier {
@@ -28,7 +30,7 @@ export class SliClassifier {
     this.slis = slis.map((spec) =>
       spec.kind === 'ratio'
         ? { spec, total: compileCel(spec.total), good: compileCel(spec.good) }
-        : { spec, filter: spec.filter ? compileCel(spec.filter) : undefined },
+        : { spec, filter: spec.filter ? compileCel(spec.filter) : undefined, path: spec.field.split('.') },
     );
   }
 
@@ -36,10 +38,27 @@ export class SliClassifier {
     const out: SliObservation[] = [];
     for (const ev of events) {
       if (!isLive(ev) || ev.eventTime === undefined || !ev.record) continue;
+      const record = ev.record;
       for (const s of this.slis) {
         try {
-          const o = this.observe(s, ev.record);
-          if (o) out.push({ ...o, sli: s.spec.name, labels: seriesLabels(s.spec.groupBy, ev.record), eventTime: ev.eventTime, topic: ev.topic, partition: ev.partition, offset: ev.offset });
+          // Built in place (no intermediate object per event and SLI: this runs ~1,500 times a batch).
+          const spec = s.spec;
+          let good: boolean;
+          let latencyValue: number | undefined;
+          if (spec.kind === 'ratio') {
+            if (!s.total!.evaluate(record)) continue;
+            good = s.good!.evaluate(record);
+          } else {
+            if (s.filter && !s.filter.evaluate(record)) continue;
+            const raw = fieldValue(record, s.path!);
+            const value = typeof raw === 'bigint' ? Number(raw) : raw;
+            if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+            good = value <= spec.threshold;
+            latencyValue = value;
+          }
+          const o: SliObservation = { good, sli: spec.name, labels: seriesLabels(spec.groupBy, record), eventTime: ev.eventTime, topic: ev.topic, partition: ev.partition, offset: ev.offset };
+          if (latencyValue !== undefined) o.latencyValue = latencyValue;
+          out.push(o);
         } catch (err) {
           this.onError(s.spec.name, err);
         }
@@ -47,25 +66,12 @@ export class SliClassifier {
     }
     return out;
   }
-
-  private observe(s: CompiledSli, record: Record<string, unknown>): { good: boolean; latencyValue?: number } | null {
-    const spec = s.spec;
-    if (spec.kind === 'ratio') {
-      if (!s.total!.evaluate(record)) return null;
-      return { good: s.good!.evaluate(record) };
-    }
-    if (s.filter && !s.filter.evaluate(record)) return null;
-    const raw = fieldValue(record, spec.field);
-    const value = typeof raw === 'bigint' ? Number(raw) : raw;
-    if (typeof value !== 'number' || !Number.isFinite(value)) return null;
-    return { good: value <= spec.threshold, latencyValue: value };
-  }
 }
 
 /** `a.b.c` walks nested records. */
-function fieldValue(record: Record<string, unknown>, path: string): unknown {
+function fieldValue(record: Record<string, unknown>, path: readonly string[]): unknown {
   let cur: unknown = record;
-  for (const part of path.split('.')) {
+  for (const part of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
