@@ -37,3 +37,13 @@ describe('read_committed filter (aborted transactions)', () => {
     expect(kept(filterAbortedMessages({ messages: fetched, abortedTransactions: [{ producerId: 'p1', firstOffset: '4' }, { producerId: 'p1', firstOffset: '0' }] }))).toEqual(['p1:2']);
   });
 });
+
+describe('the corrected filter is the one kafkajs uses', () => {
+  it('kafkajs Batch drops records of every aborted transaction (jest maps the module like bin/tracklane.js does)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Batch = require('kafkajs/src/consumer/batch');
+    const messages = [record(0, 'p1'), record(1, 'p1'), record(2, 'p2'), record(3, 'p2'), marker(4, 'p2', 0), marker(5, 'p1', 0), record(6, 'p3'), marker(7, 'p3', 1), record(8, 'p1')];
+    const batch = new Batch('t', 0, { partition: 0, highWatermark: '9', messages, abortedTransactions: [{ producerId: 'p2', firstOffset: '2' }, { producerId: 'p1', firstOffset: '0' }] });
+    expect(batch.messages.map((m: { id: string }) => m.id)).toEqual(['p3:6', 'p1:8']);
+  });
+});
