@@ -37,6 +37,17 @@ export async function initTopology(topology: Topology, env = process.env): Promi
     const have = new Set(await admin.listTopics());
     const missing = wanted.filter((t) => !have.has(t.topic));
     if (missing.length) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    // A loaded broker may answer UNKNOWN_TOPIC_OR_PARTITION for a moment after creation,
+    // which kafkajs does not wait out: poll until every topic has its leaders.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
+        break;
+      } catch (err) {
+        if (attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
     const registry = new Registry(registryOptionsFromEnv(env));
     const subjects: string[] = [];
     for (const source of topology.sources) {
