@@ -17,10 +17,9 @@ import { SloStore } from './store';
 // The SLI/SLO part of a batch, as one BatchObserver for the consume loop. Per input batch
 // (one partition's chunk), after enrichment and before delivery:
 //   1. classify the batch's events into SLI observations (CEL);
-//   2. SliWindowStore.addBatch: count them, fenced by offset;
+//   2. SliWindowStore.addBatch: count them, fenced by offset (one round trip);
 //   3. SliWindowStore.closeBuckets: close windows the shared watermark passed, with this batch
 //      as their owner (plus what its previous, uncommitted attempt carried);
-//      (2 and 3 go in one round trip: addBatchAndClose)
 //   4. when windows closed since the last call: SloStore.evaluate at each closed boundary;
 //   5. return SliWindow records (metrics topic) and Alert records (alerts topic), which the
 //      loop delivers in the batch's transaction together with its offset commit.
@@ -82,13 +81,11 @@ export class SloObserver implements BatchObserver {
       if (ev.eventTime !== undefined && !ev.failure && (maxEventTime === undefined || ev.eventTime > maxEventTime)) maxEventTime = ev.eventTime;
     }
     const observations = this.classifier.classify(events);
-    const owner: BatchOwner = { topic: commit.topic, partition: commit.partition, firstOffset: events[0].offset, lastOffset };
-    // Steps 2 and 3 in one round trip.
-    const { added, closed } = await this.windows.addBatchAndClose(
-      [{ topic: commit.topic, partition: commit.partition, lastOffset, maxEventTime }], observations, { owner }, nowMs,
-    );
+    const added = await this.windows.addBatch([{ topic: commit.topic, partition: commit.partition, lastOffset, maxEventTime }], observations, nowMs);
     this.countObservations(observations.map((ob, i) => ({ sli: ob.sli, good: ob.good, outcome: added.outcomes[i] })));
 
+    const owner: BatchOwner = { topic: commit.topic, partition: commit.partition, firstOffset: events[0].offset, lastOffset };
+    const closed = await this.windows.closeBuckets({ owner, nowMs });
     const alerts: Alert[] = [...closed.replayedAlerts];
     if (closed.closedThrough !== null && closed.closedThrough !== this.lastClosed) {
       const evaluation = await this.slos.evaluate({ owner, nowMs });

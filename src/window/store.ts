@@ -1,5 +1,5 @@
 import type { Keys } from '../state/keys';
-import { loadScripts, toRedisError, type RedisClient, type ScriptArg, type Scripts } from '../state/redis';
+import { loadScripts, toRedisError, type RedisClient, type Scripts } from '../state/redis';
 import type { Alert, SliWindow } from '../slo/records';
 import type { SliSpec, SloSpec, WindowsSpec } from '../topology/types';
 import { bucketStart, type SliObservation } from './bucket';
@@ -126,32 +126,6 @@ export class SliWindowStore {
    * Observations must come from offsets <= their partition's lastOffset.
    */
   async addBatch(partitions: readonly PartitionBatch[], observations: readonly SliObservation[], nowMs = Date.now()): Promise<AddBatchResult> {
-    const add = this.prepareAdd(partitions, observations, nowMs);
-    return add.finish(await this.scripts.run('sliAdd', add.keys, [add.payload], 'count SLI batch'));
-  }
-
-  /**
-   * addBatch then closeBuckets, both scripts sent in one pipeline (one round trip; Redis runs
-   * them in that order, as two separate calls would).
-   */
-  async addBatchAndClose(
-    partitions: readonly PartitionBatch[],
-    observations: readonly SliObservation[],
-    close: { owner?: BatchOwner; watermark?: number },
-    nowMs = Date.now(),
-  ): Promise<{ added: AddBatchResult; closed: ClosedBuckets }> {
-    const add = this.prepareAdd(partitions, observations, nowMs);
-    const closeKeys = this.closeKeys();
-    const closePayload = this.closePayload({ ...close, nowMs });
-    const pipe = this.redis.pipeline() as unknown as Record<string, (...a: ScriptArg[]) => unknown>;
-    pipe[this.scripts.commands.get('sliAdd')!](...add.keys, add.payload);
-    pipe[this.scripts.commands.get('sliClose')!](...closeKeys, closePayload);
-    const [addReply, closeReply] = await execPipeline(pipe as unknown as ReturnType<RedisClient['pipeline']>, 'count and close SLI windows');
-    return { added: await add.finish(addReply), closed: this.parseClose(closeReply, nowMs) };
-  }
-
-  /** The sliAdd call for a batch (aggregated) and what turns its reply into the result. */
-  private prepareAdd(partitions: readonly PartitionBatch[], observations: readonly SliObservation[], nowMs: number) {
     const bucketMs = this.topology.windows.bucketMs;
     const partIndex = new Map<string, number>();
     const parts: Array<[string, string, number, number | false]> = [];
@@ -218,30 +192,24 @@ export class SliWindowStore {
         if (a[8] === false || value > a[8]) a[8] = value;
       }
     }
-    const keys = [this.keys.windowMeta(), this.keys.sliOpenWindows()];
-    const payloadOf = (entries: AggEntry[]) => JSON.stringify({ now: nowMs, bucketMs, ttl: this.ttl, parts, series, agg: entries });
-    type AddReply = [number, number, number, string, string[], number[]] | [-1];
-    const finish = async (first: unknown): Promise<AddBatchResult> => {
-      let reply = first as AddReply;
-      if (reply[0] === -1) {
-        const single = obs.map(([pi, offset, si, start, good, bin, value]) => aggEntry(pi, offset, si, start, good, bin, value));
-        reply = (await this.scripts.run('sliAdd', keys, [payloadOf(single)], 'count SLI batch')) as AddReply;
-      }
-      if (reply.length === 1) throw new Error('sliAdd asked for single observations twice');
-      const [counted, skipped, late, closedText, fences, flags] = reply;
-      const closed = closedText === '' ? null : Number(closedText);
-      const outcomes = obs.map(([pi, offset, si, start]): ObservationOutcome => {
-        if (offset <= Number(fences[pi - 1])) return { counted: false };
-        const s = series[si - 1];
-        return {
-          counted: true,
-          late: closed !== null && start + bucketMs <= closed,
-          labels: parseLabelsKey(flags[si - 1] === 0 ? s[7] : s[4]),
-        };
-      });
-      return { counted, skipped, late, outcomes };
-    };
-    return { keys, payload: payloadOf(agg), finish };
+    const run = async (entries: AggEntry[]) =>
+      (await this.scripts.run('sliAdd', [this.keys.windowMeta(), this.keys.sliOpenWindows()], [JSON.stringify({ now: nowMs, bucketMs, ttl: this.ttl, parts, series, agg: entries })], 'count SLI batch')) as
+        [number, number, number, string, string[], number[]] | [-1];
+    let reply = await run(agg);
+    if (reply[0] === -1) reply = await run(obs.map(([pi, offset, si, start, good, bin, value]) => aggEntry(pi, offset, si, start, good, bin, value)));
+    if (reply.length === 1) throw new Error('sliAdd asked for single observations twice');
+    const [counted, skipped, late, closedText, fences, flags] = reply;
+    const closed = closedText === '' ? null : Number(closedText);
+    const outcomes = obs.map(([pi, offset, si, start]): ObservationOutcome => {
+      if (offset <= Number(fences[pi - 1])) return { counted: false };
+      const s = series[si - 1];
+      return {
+        counted: true,
+        late: closed !== null && start + bucketMs <= closed,
+        labels: parseLabelsKey(flags[si - 1] === 0 ? s[7] : s[4]),
+      };
+    });
+    return { counted, skipped, late, outcomes };
   }
 
   /**
@@ -251,19 +219,10 @@ export class SliWindowStore {
    * tools); by default it is computed from every partition's published progress.
    */
   async closeBuckets(options: { owner?: BatchOwner; watermark?: number; nowMs?: number } = {}): Promise<ClosedBuckets> {
+    const { owner, watermark } = options;
     const nowMs = options.nowMs ?? Date.now();
-    const reply = await this.scripts.run('sliClose', this.closeKeys(), [this.closePayload({ ...options, nowMs })], 'close SLI windows');
-    return this.parseClose(reply, nowMs);
-  }
-
-  private closeKeys(): string[] {
-    return [this.keys.windowMeta(), this.keys.sliOpenWindows(), this.keys.sliEmitLedger()];
-  }
-
-  private closePayload(options: { owner?: BatchOwner; watermark?: number; nowMs: number }): string {
-    const { owner, watermark, nowMs } = options;
     const w = this.topology.windows;
-    return JSON.stringify({
+    const payload = JSON.stringify({
       now: nowMs,
       bucketMs: w.bucketMs,
       latenessMs: w.allowedLatenessMs,
@@ -277,10 +236,13 @@ export class SliWindowStore {
       historyTtl: this.historyTtl,
       maxClaim: this.maxClaim,
     });
-  }
-
-  private parseClose(reply: unknown, nowMs: number): ClosedBuckets {
-    const [wm, closed, alerts, ...rows] = reply as [string, string, string[], ...string[][]];
+    const reply = (await this.scripts.run(
+      'sliClose',
+      [this.keys.windowMeta(), this.keys.sliOpenWindows(), this.keys.sliEmitLedger()],
+      [payload],
+      'close SLI windows',
+    )) as [string, string, string[], ...string[][]];
+    const [wm, closed, alerts, ...rows] = reply;
     return {
       watermark: wm === '' ? null : Number(wm),
       closedThrough: closed === '' ? null : Number(closed),
