@@ -13,12 +13,18 @@
   Returns a flat array of 2 * #KEYS entries; for event i: code, user id
     0 ""    no link at or before the event time (resolve)
     1 user  new link added
-    2 user  link already known (score raised to the later event time)
+    2 user  link already known (score raised to the later event time only when
+            another user was in effect at that time, see below)
     3 user  link refused: the anonymous id already has max user ids (merge blocked)
     4 user  resolved: the user linked most recently at or before the event time
 
   Resolution looks only at links with score <= the event's time, so re-processing the same
   events after a crash answers the same even when later identifies were stored meanwhile.
+  For that, a re-link must not move a score past events that already resolved through it:
+  it raises the score only when another user is in effect at its time (a shared device
+  switching back). Raising it on every re-link made an anonymous event between two
+  identifies of the same user resolve to that user on the first pass and to nobody on a
+  replay (the chaos test found it: batches retried after a kill -9 or a Redis restart).
 ]]
 local ttl = ARGV[1]
 local maxUsers = tonumber(ARGV[2])
@@ -30,7 +36,10 @@ for i = 1, #KEYS do
   if user ~= '' then
     local score = redis.call('ZSCORE', key, user)
     if score then
-      if tonumber(t) > tonumber(score) then redis.call('ZADD', key, t, user) end
+      if tonumber(t) > tonumber(score) then
+        local current = redis.call('ZREVRANGEBYSCORE', key, t, '-inf', 'LIMIT', 0, 1)
+        if current[1] ~= user then redis.call('ZADD', key, t, user) end
+      end
       redis.call('PEXPIRE', key, ttl)
       out[#out + 1] = 2
     elseif redis.call('ZCARD', key) >= maxUsers then
