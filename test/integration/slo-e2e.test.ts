@@ -10,6 +10,7 @@ import { CommittedWatch, waitForInputCommitted } from '../helpers/committed-watc
 import { encodeV2, registerVersions, writeFixture, type Fixture, type Order } from '../helpers/engine-fixture';
 import { deleteKeys } from '../helpers/events';
 import { readDecoded } from '../helpers/outputs';
+import { referenceAlerts as sliReferenceAlerts, TIERS, type Transition } from '../helpers/sli-truth';
 import { deleteTopics, kafka } from '../helpers/stack-env';
 
 // Issue 5's "must show", through the real engine (child processes, `npm run build` first),
@@ -308,17 +309,9 @@ const OBJECTIVE = 0.999;
 const MIN_EVENTS = 1_000; // a long window needs 50 minutes of traffic before it may alert
 const PER_MIN = 20;
 
-interface RefTier { name: string; severity: 'page' | 'ticket'; long: number; short: number; threshold: number }
-/** google-sre for 30d, windows in minutes (docs/slo.md, "Tiers"). Fastest first. */
-const TIERS: RefTier[] = [
-  { name: '1h/5m', severity: 'page', long: 60, short: 5, threshold: 14.4 },
-  { name: '6h/30m', severity: 'page', long: 360, short: 30, threshold: 6 },
-  { name: '1d/2h', severity: 'ticket', long: 1440, short: 120, threshold: 3 },
-  { name: '3d/6h', severity: 'ticket', long: 4320, short: 360, threshold: 1 },
-];
-
-/** [tier, status, boundary in minutes after T0] */
-type Transition = [string, 'firing' | 'resolved', number];
+/** The model of docs/slo.md for this SLO (test/helpers/sli-truth.ts). */
+const referenceAlerts = (counts: { bad: number[]; total: number[] }, boundaries: number): Transition[] =>
+  sliReferenceAlerts(counts, boundaries, { objective: OBJECTIVE, minEvents: MIN_EVENTS });
 
 interface Scenario {
   /** SLI and `type` of its events; the SLO is `<name>-availability`. */
@@ -370,53 +363,6 @@ function scenarioEvents(t0: number, scenarios: Scenario[]): ScenarioEvents {
     if (order.status !== 'ok') c.bad[m]++;
   }
   return { events, perMinute, end: t0 + minutes * MIN };
-}
-
-/**
- * The expected alert transitions of one SLO at boundaries 1..boundaries (minutes after T0),
- * straight from docs/slo.md: a tier breaches when its long and short burn rates are both
- * above its threshold and the long window holds >= minEvents; fastest tier first, a tier
- * does not start firing while a faster one of its severity fires; no-data never (asserted).
- * Throws when a burn rate sits so close to a threshold that rounding could decide.
- */
-function referenceAlerts(counts: { bad: number[]; total: number[] }, boundaries: number): Transition[] {
-  const cumBad = [0];
-  const cumTotal = [0];
-  for (let m = 0; m < boundaries; m++) {
-    cumBad.push(cumBad[m] + (counts.bad[m] ?? 0));
-    cumTotal.push(cumTotal[m] + (counts.total[m] ?? 0));
-  }
-  const sum = (from: number, to: number) => {
-    const a = Math.max(0, from);
-    return { bad: cumBad[to] - cumBad[a], total: cumTotal[to] - cumTotal[a] };
-  };
-  const burn = (w: { bad: number; total: number }) => w.bad / w.total / (1 - OBJECTIVE);
-  const out: Transition[] = [];
-  const firing = new Set<string>();
-  for (let k = 1; k <= boundaries; k++) {
-    if (k >= 60 && sum(k - 60, k).total === 0) throw new Error(`the stream is silent for an hour before minute ${k}: no-data would fire`);
-    const faster = new Set<string>();
-    for (const t of TIERS) {
-      const long = sum(k - t.long, k);
-      const short = sum(k - t.short, k);
-      const breaching = (slack: number) =>
-        long.total >= MIN_EVENTS && short.total > 0 && burn(long) > t.threshold * (1 + slack) && burn(short) > t.threshold * (1 + slack);
-      const breach = breaching(1e-9);
-      if (breach !== breaching(-1e-9)) throw new Error(`${t.name} at minute ${k}: burn rate ties the threshold; change the scenario`);
-      if (firing.has(t.name)) {
-        if (breach) faster.add(t.severity);
-        else {
-          firing.delete(t.name);
-          out.push([t.name, 'resolved', k]);
-        }
-      } else if (breach && !faster.has(t.severity)) {
-        firing.add(t.name);
-        faster.add(t.severity);
-        out.push([t.name, 'firing', k]);
-      }
-    }
-  }
-  return out;
 }
 
 describe('burn-rate alerts through the engine (99.9% / 30d, google-sre)', () => {

@@ -1,0 +1,140 @@
+import type { KafkaMessage, Producer } from 'kafkajs';
+import { kafka, uniqueName } from '../helpers/stack-env';
+import type { PlannedRecord } from './stream';
+
+// Kafka chores of the chaos run: a paced producer that survives a broker restart, the
+// group's committed input (progress), and a reader that projects each record as it arrives
+// (200,000 decoded records would not fit comfortably in memory whole).
+
+export class PacedProducer {
+  sent = 0;
+  /** Sends that failed after kafkajs's own retries and were sent again (may add raw copies). */
+  resends = 0;
+  private producer?: Producer;
+
+  constructor(private readonly topic: string, private readonly log: (line: string) => void) {}
+
+  private async connected(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = kafka('tracklane-chaos-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      this.producer = producer;
+    }
+    return this.producer;
+  }
+
+  /** Sends `records` in order, spread evenly over `durationMs` (all at once when 0). */
+  async send(records: PlannedRecord[], durationMs = 0, chunk = 250): Promise<void> {
+    const started = Date.now();
+    for (let i = 0; i < records.length; ) {
+      const due = durationMs > 0 ? Math.min(records.length, Math.ceil(((Date.now() - started) / durationMs) * records.length)) : records.length;
+      if (due <= i) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      const slice = records.slice(i, Math.min(due, i + chunk));
+      try {
+        const producer = await this.connected();
+        await producer.send({ topic: this.topic, acks: -1, messages: slice.map((r) => ({ partition: r.partition, key: r.key, value: r.value })) });
+        i += slice.length;
+        this.sent += slice.length;
+      } catch (err) {
+        // The broker is restarting: kafkajs gave up. Start a fresh producer and send the same
+        // records again; if the first attempt was written after all, the raw topic holds the
+        // copies twice, which the ground truth (read back from the topic) accounts for.
+        this.resends++;
+        this.log(`producer: send failed (${(err as Error).message}); retrying with a new producer`);
+        await this.producer?.disconnect().catch(() => undefined);
+        this.producer = undefined;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+  }
+}
+
+/** Input records the group has committed, over all partitions (-1 when Kafka does not answer in time). */
+export async function committedInput(group: string, topic: string, timeoutMs = 3_000): Promise<number> {
+  const admin = kafka('tracklane-chaos-admin').admin();
+  const work = (async () => {
+    await admin.connect();
+    const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return t.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  })();
+  const timeout = new Promise<number>((r) => setTimeout(() => r(-1), timeoutMs).unref());
+  try {
+    return await Promise.race([work.catch(() => -1), timeout]);
+  } finally {
+    admin.disconnect().catch(() => undefined);
+  }
+}
+
+export async function deleteGroups(groups: string[]): Promise<void> {
+  const admin = kafka('tracklane-chaos-admin').admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups(groups).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ReadOptions {
+  readCommitted: boolean;
+  /** Keep reading until at least this many arrived (then stop after idleMs without news). */
+  expected?: number;
+  idleMs?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Reads a topic from the beginning in a fresh consumer group, calling `each` per record
+ * (partition by partition in offset order). Returns how many records it saw.
+ */
+export async function readTopic(topic: string, o: ReadOptions, each: (m: KafkaMessage, partition: number) => Promise<void> | void): Promise<number> {
+  const idleMs = o.idleMs ?? 3_000;
+  const deadline = Date.now() + (o.timeoutMs ?? 180_000);
+  const groupId = uniqueName(`chaos-read-${topic}`);
+  const client = kafka('tracklane-chaos-reader');
+  const consumer = client.consumer({ groupId, readUncommitted: !o.readCommitted, maxWaitTimeInMs: 200, maxBytesPerPartition: 4 * 1_048_576 });
+  let n = 0;
+  let last = Date.now();
+  let joined = false;
+  let failure: unknown;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+    last = Date.now();
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        try {
+          for (const m of batch.messages) await each(m, batch.partition);
+        } catch (err) {
+          failure ??= err;
+        }
+        n += batch.messages.length;
+        last = Date.now();
+      },
+    });
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (failure || Date.now() > deadline) break;
+      if (joined && n >= (o.expected ?? 0) && Date.now() - last >= idleMs) break;
+    }
+  } finally {
+    await consumer.disconnect();
+    const admin = client.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+  if (failure) throw failure;
+  return n;
+}
