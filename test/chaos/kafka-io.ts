@@ -73,6 +73,33 @@ export async function committedInput(group: string, topic: string, timeoutMs = 3
   }
 }
 
+/**
+ * Polls until the group has committed every input offset (all partitions at their end).
+ * Unlike the integration helper it rides out a broker that is still coming back (the
+ * coordinator "is loading" for a while after a restart): errors are retried until timeoutMs.
+ */
+export async function waitInputCommitted(group: string, topic: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    const admin = kafka('tracklane-chaos-admin').admin();
+    try {
+      await admin.connect();
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const behind = committed.partitions.filter((p) => p.offset !== ends.get(p.partition));
+      if (behind.length === 0) return;
+      last = behind.map((p) => `${p.partition}@${p.offset}/${ends.get(p.partition)}`).join(', ');
+    } catch (err) {
+      last = (err as Error).message;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    if (Date.now() > deadline) throw new Error(`group ${group} has not committed all of ${topic} after ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export async function deleteGroups(groups: string[]): Promise<void> {
   const admin = kafka('tracklane-chaos-admin').admin();
   await admin.connect();
@@ -129,11 +156,10 @@ export async function readTopic(topic: string, o: ReadOptions, each: (m: KafkaMe
       if (joined && n >= (o.expected ?? 0) && Date.now() - last >= idleMs) break;
     }
   } finally {
-    await consumer.disconnect();
+    await consumer.disconnect().catch(() => undefined);
     const admin = client.admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
+    await admin.connect().then(() => admin.deleteGroups([groupId])).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
   }
   if (failure) throw failure;
   return n;

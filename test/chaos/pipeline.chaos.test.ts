@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Registry, registryOptionsFromEnv } from '../../src/decode/registry';
 import type { Alert, SliWindow } from '../../src/slo/records';
-import { waitForInputCommitted } from '../helpers/committed-watch';
 import { initTopologyRetrying } from '../helpers/duplicate-stream';
 import { registerVersions, writeFixture, type Fixture } from '../helpers/engine-fixture';
 import { decode, type DeadLetter, type Enriched } from '../helpers/outputs';
@@ -13,7 +12,7 @@ import { compare, table, type Observed, type ObservedEnriched, type ObservedWind
 import { chaosConfig } from './config';
 import { EngineCluster } from './engines';
 import { FaultDriver, ensureKafkaUp, planFaults, type FaultRecord } from './faults';
-import { PacedProducer, committedInput, deleteGroups, readTopic } from './kafka-io';
+import { PacedProducer, committedInput, deleteGroups, readTopic, waitInputCommitted } from './kafka-io';
 import { MIN, STEP_MS, UNRELATED_SCHEMA, buildStream, fingerprint, type ChaosStream } from './stream';
 import { alertDiagnostics } from './diagnostics';
 import { computeTruth, planIndex, type RawRecord, type SloModel } from './truth';
@@ -130,7 +129,7 @@ describe(`chaos: the whole pipeline under faults (${cfg.events} records, seed ${
       engines.start('b');
       engines.supervise();
       for (const slot of ['a', 'b']) if (!(await engines.waitRunning(slot, 2 * MIN))) throw new Error(`engine ${slot} did not start`);
-      await waitForInputCommitted(fixture.name, fixture.raw, 3 * MIN);
+      await waitInputCommitted(fixture.name, fixture.raw, 3 * MIN);
 
       runStart = Date.now();
       const plan = planFaults(cfg.seed, cfg.produceMs, cfg.faults);
@@ -148,7 +147,7 @@ describe(`chaos: the whole pipeline under faults (${cfg.events} records, seed ${
       await faults;
       await paced.send(stream.endTicks);
       const producedAt = clock();
-      await waitForInputCommitted(fixture.name, fixture.raw, 15 * MIN);
+      await waitInputCommitted(fixture.name, fixture.raw, 15 * MIN);
       const drainedAt = clock();
       log(`all input committed ${((drainedAt - producedAt) / 1000).toFixed(1)} s after the last record was produced`);
       await engines.stopAll();
