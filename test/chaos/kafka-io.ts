@@ -100,14 +100,24 @@ export async function waitInputCommitted(group: string, topic: string, timeoutMs
   }
 }
 
-export async function deleteGroups(groups: string[]): Promise<void> {
+/** Deletes consumer groups; a group whose members are still leaving is tried again for up to 30 s. */
+export async function deleteGroups(groups: string[]): Promise<string[]> {
   const admin = kafka('tracklane-chaos-admin').admin();
-  await admin.connect();
+  let left = [...groups];
   try {
-    await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.connect();
+    for (let attempt = 0; left.length > 0 && attempt < 30; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 1_000));
+      const results = await admin.deleteGroups(left).catch((err: { groups?: Array<{ groupId: string; errorCode: number }> }) => err.groups ?? left.map((groupId) => ({ groupId, errorCode: -1 })));
+      // 69 GROUP_ID_NOT_FOUND: already gone.
+      left = results.filter((r) => r.errorCode !== 0 && r.errorCode !== 69).map((r) => r.groupId);
+    }
+  } catch {
+    // the broker is away: report the groups as left over
   } finally {
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
   }
+  return left;
 }
 
 export interface ReadOptions {

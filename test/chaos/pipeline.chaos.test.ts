@@ -77,7 +77,8 @@ describe(`chaos: the whole pipeline under faults (${cfg.events} records, seed ${
     if (kafkaNote) log(kafkaNote);
     if (f) {
       await deleteTopics(f.topics).catch((err) => log(`could not delete topics: ${(err as Error).message}`));
-      await deleteGroups([f.name]).catch(() => undefined);
+      const groupsLeft = await deleteGroups([f.name]);
+      if (groupsLeft.length > 0) log(`could not delete consumer groups ${groupsLeft.join(', ')}`);
       fs.rmSync(f.dir, { recursive: true, force: true });
     }
   }, 5 * MIN);
