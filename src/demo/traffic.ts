@@ -40,7 +40,7 @@ export interface TrafficItem {
   traceparent?: string;
 }
 
-/** Small deterministic PRNG (mulberry32) so a plan always yields the same traffic. */
+/** Small deterministic PRNG (mulberry32): a seed always yields the same sequence (demo traffic and test streams). */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

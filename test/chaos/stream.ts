@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { writeWireFrame } from '../../src/decode/wire';
 import avro from 'avsc';
 import { ORDER_V1, ORDER_V2, type Order } from '../helpers/engine-fixture';
+import { prng } from '../../src/demo/traffic';
+
+export { prng };
 
 // The chaos stream: unique valid events with identity, sessions and personal data, exact
 // duplicates, conflicting re-sends and bad events, laid out per partition. Everything is
@@ -82,17 +85,6 @@ export interface StreamOptions {
   tickAfterEndMs: number;
 }
 
-/** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A number in [0, 1) from the sequence number alone (seed-independent event content). */
 function hash01(seq: number, salt: string): number {

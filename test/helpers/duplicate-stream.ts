@@ -2,6 +2,7 @@ import { initTopology } from '../../src/cli/init';
 import { loadTopology } from '../../src/topology/load';
 import { encodeV2, type Order } from './engine-fixture';
 import { kafka } from './stack-env';
+import { prng } from '../../src/demo/traffic';
 
 // A raw stream with a known share of exact duplicates (same event_id, same bytes), laid out
 // so that dedupe is exercised where it is hardest: next to the original (same chunk), far
@@ -30,17 +31,6 @@ export interface DuplicateStreamOptions {
   users?: number;
 }
 
-/** Small deterministic PRNG (mulberry32): the same options give the same stream. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function buildDuplicateStream(o: DuplicateStreamOptions): DuplicateStream {
   const random = prng(o.total * 31 + o.partitions);

@@ -12,6 +12,7 @@ import { deleteKeys } from '../helpers/events';
 import { readDecoded } from '../helpers/outputs';
 import { referenceAlerts as sliReferenceAlerts, TIERS, type Transition } from '../helpers/sli-truth';
 import { deleteTopics, kafka } from '../helpers/stack-env';
+import { prng } from '../../src/demo/traffic';
 
 // Issue 5's "must show", through the real engine (child processes, `npm run build` first),
 // Kafka, the registry and Redis. Event times are synthetic, starting days ago, so days of
@@ -46,17 +47,6 @@ async function prepare(extra: string): Promise<Setup> {
   return s;
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
