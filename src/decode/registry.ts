@@ -36,14 +36,37 @@ export const UNKNOWN_ID_TTL_MS = 5_000;
 /** Bound on remembered unknown ids (random ids from garbage input); the memory is cleared past it. */
 const UNKNOWN_ID_LIMIT = 10_000;
 
+/**
+ * `http://user:password@host/...` works as basic auth, but fetch() refuses URLs with
+ * credentials and every message names the URL: move them out of it. Explicit
+ * SCHEMA_REGISTRY_USERNAME/PASSWORD win over the URL's.
+ */
+function credentialsOutOfUrl(options: RegistryOptions): RegistryOptions {
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    // Not a URL: keep it for fetch to reject, but never show what may be a password.
+    return { ...options, url: options.url.replace(/\/\/[^/?#]*@/, '//') };
+  }
+  if (!url.username && !url.password) return options;
+  const fromUrl = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), ...(options.username ? { username: options.username, password: options.password } : fromUrl) };
+}
+
 export class Registry {
   readonly client: SchemaRegistry;
   private readonly writers = new Map<number, Promise<WriterSchema>>();
   /** Ids the registry answered 404 for, until when (ms) that answer is reused. */
-  private readonly unknown = new Map<number, { error: DataError; until: number }>();
+  private readonly unknown = new Map<number, { message: string; until: number }>();
   private readonly ajv = new Ajv({ allErrors: false, strict: false });
 
-  constructor(private readonly options: RegistryOptions) {
+  private readonly options: RegistryOptions;
+
+  constructor(options: RegistryOptions) {
+    this.options = options = credentialsOutOfUrl(options);
     const auth = options.username ? { username: options.username, password: options.password ?? '' } : undefined;
     // The client's own retries are kept short: the consume loop owns backoff and pausing.
     this.client = new SchemaRegistry({ host: options.url, auth, retry: { retries: 1, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 } });
@@ -74,7 +97,7 @@ export class Registry {
     let cached = this.writers.get(id);
     if (!cached) {
       const miss = this.unknown.get(id);
-      if (miss && miss.until > Date.now()) return Promise.reject(miss.error);
+      if (miss && miss.until > Date.now()) return Promise.reject(new DataError('UNKNOWN_SCHEMA_ID', miss.message));
       cached = this.fetchWriter(id);
       this.writers.set(id, cached);
       // Failures are not cached for good: an outage must not poison the id, and a 404 may be
@@ -84,7 +107,9 @@ export class Registry {
         this.writers.delete(id);
         if (!(err instanceof DataError) || err.reason !== 'UNKNOWN_SCHEMA_ID') return;
         if (this.unknown.size >= UNKNOWN_ID_LIMIT) this.unknown.clear();
-        this.unknown.set(id, { error: err, until: Date.now() + UNKNOWN_ID_TTL_MS });
+        // The message, not the error: an error's stack keeps the frames' receivers alive, and
+        // with them the whole batch of events that was being decoded.
+        this.unknown.set(id, { message: err.message, until: Date.now() + UNKNOWN_ID_TTL_MS });
       });
     }
     return cached;
@@ -100,11 +125,19 @@ export class Registry {
     const first = Array.isArray(versions.body) ? (versions.body[0] as { subject?: string; version?: number }) : undefined;
     const subject = first?.subject ?? '';
     const version = first?.version ?? -1;
-    const schema = JSON.parse(body.schema);
-    if ((body.schemaType ?? 'AVRO') === 'JSON') {
-      return { kind: 'json', id, schema, validate: this.ajv.compile(schema), version, subject };
+    const schemaType = body.schemaType ?? 'AVRO';
+    // The id exists but names a schema the engine cannot read (Protobuf, or one avsc/ajv
+    // rejects): that is the event's problem, not an outage to retry forever.
+    if (schemaType !== 'AVRO' && schemaType !== 'JSON') {
+      throw new DataError('SCHEMA_MISMATCH', `schema id ${id} (${subject} v${version}) is a ${schemaType} schema; only Avro and JSON Schema are read`);
     }
-    return { kind: 'avro', id, type: avro.Type.forSchema(schema), version, subject };
+    try {
+      const schema = JSON.parse(body.schema);
+      if (schemaType === 'JSON') return { kind: 'json', id, schema, validate: this.ajv.compile(schema), version, subject };
+      return { kind: 'avro', id, type: avro.Type.forSchema(schema), version, subject };
+    } catch (err) {
+      throw new DataError('SCHEMA_MISMATCH', `schema id ${id} (${subject} v${version}) cannot be used as a ${schemaType} schema: ${(err as Error).message}`);
+    }
   }
 
   /** Latest registered schema of a subject, or undefined when the subject does not exist. */

@@ -25,7 +25,16 @@ export interface DeadLetter {
   failed_at: number;
 }
 
-/** One dead letter per bad event, carrying the original key, value and headers untouched. */
+/**
+ * A dead letter's Kafka record must fit the dead-letter topic's max.message.bytes (Kafka's
+ * default is 1,048,588), or the batch could never be delivered and its partition would stall.
+ * A dead letter is a little larger than the record it carries, so an input near the limit
+ * would not fit. Above this size the original headers, then value, then key are left out;
+ * the message says so, and the original stays in the source topic at source_offset.
+ */
+export const MAX_DEAD_LETTER_BYTES = 1_000_000;
+
+/** One dead letter per bad event, carrying the original key, value and headers untouched (when they fit). */
 export function deadLetterMessage(ev: PipelineEvent, topology: Topology, schemaId: number, now: number): OutputMessage {
   const failure = ev.failure!;
   const letter: DeadLetter = {
@@ -44,10 +53,24 @@ export function deadLetterMessage(ev: PipelineEvent, topology: Topology, schemaI
     pipeline_version: topology.version,
     failed_at: now,
   };
+  let payload = deadLetterType.toBuffer(letter);
+  const original = payload.length + (letter.key?.length ?? 0);
+  if (original > MAX_DEAD_LETTER_BYTES) {
+    const left: string[] = [];
+    // Room for the note added to the message below.
+    for (const part of ['headers', 'value', 'key'] as const) {
+      if (deadLetterType.toBuffer(letter).length + (letter.key?.length ?? 0) <= MAX_DEAD_LETTER_BYTES - 2_000) break;
+      if (part === 'headers') letter.headers = {};
+      else letter[part] = null;
+      left.push(part);
+    }
+    letter.message = `${letter.message.slice(0, 1000)} [original ${left.join(', ')} not kept: the dead letter would have had ${original} bytes, above ${MAX_DEAD_LETTER_BYTES}; the record is in the source topic at source_offset]`;
+    payload = deadLetterType.toBuffer(letter);
+  }
   return {
     topic: topology.outputs.deadLetter.topic,
-    key: ev.key,
-    value: writeWireFrame(schemaId, deadLetterType.toBuffer(letter)),
+    key: letter.key,
+    value: writeWireFrame(schemaId, payload),
     headers: { 'tracklane-reason': failure.reason },
   };
 }

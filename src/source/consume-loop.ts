@@ -43,7 +43,8 @@ export function toPipelineEvent(source: SourceSpec, topic: string, partition: nu
     if (value === undefined) continue;
     // Repeated headers collapse to the last value; dead letters keep what kafkajs gives us.
     const last = Array.isArray(value) ? value[value.length - 1] : value;
-    headers[name] = Buffer.isBuffer(last) ? last : Buffer.from(String(last));
+    // Defined, not assigned: a header named `__proto__` must stay a header, not become the prototype.
+    Object.defineProperty(headers, name, { value: Buffer.isBuffer(last) ? last : Buffer.from(String(last ?? '')), enumerable: true, writable: true, configurable: true });
   }
   return {
     source, topic, partition,

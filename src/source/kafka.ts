@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { UserError } from '../errors';
 import { logger } from '../observability/logger';
+import { installLinearHeaderDecoding } from './record-headers';
+
+installLinearHeaderDecoding();
 
 /**
  * Kafka connection from the environment (docs/security.md):

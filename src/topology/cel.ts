@@ -21,8 +21,9 @@
 // - The result must be a bool. A non-bool result or a runtime error throws CelEvaluationError;
 //   the caller decides what that means for the event.
 //
-// Hostile or accidental expensive expressions: the source is capped at MAX_SOURCE_LENGTH and
-// the parser rejects more than MAX_AST_NODES nodes or nesting deeper than MAX_DEPTH. `matches()`
+// Hostile or accidental expensive expressions: the source is capped at MAX_SOURCE_LENGTH, the
+// parser rejects more than MAX_AST_NODES nodes or nesting deeper than MAX_DEPTH, and nested
+// list macros are held to MAX_EVALUATION_STEPS by a static estimate. `matches()`
 // takes only a literal pattern, which must compile and must not nest quantifiers (the classic
 // catastrophic-backtracking shape: JS has no RE2). What remains is bounded: CEL has no loops
 // except the list macros (all/exists/map/filter), so one evaluation costs at most about
@@ -124,6 +125,7 @@ function compile(expr: string): CelProgram {
     throw fromCelError(expr, err);
   }
   checkRegexes(expr, fn.ast);
+  checkCost(expr, fn.ast);
   const rewrite = shadowTypeNames(expr, fn.ast);
   if (rewrite.edits.length > 0) {
     try {
@@ -274,6 +276,37 @@ function checkRegexes(expr: string, ast: unknown): void {
       throw new CelCompileError(expr, 'matches() pattern nests quantifiers or uses back-references (catastrophic backtracking); simplify it', pAt);
     }
   });
+}
+
+// --- evaluation cost ----------------------------------------------------------------------
+
+/**
+ * The list macros multiply: `[0..96].all(a, [0..96].all(b, [0..96].all(c, [0..96].all(d, true))))`
+ * passes the node and depth limits yet takes 88 million steps, seconds for every event. The
+ * estimate counts a literal list or map by its size and one from the event as NOMINAL_EVENT_LIST.
+ */
+export const MAX_EVALUATION_STEPS = 100_000;
+const NOMINAL_EVENT_LIST = 100;
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+
+function evaluationSteps(node: unknown): number {
+  if (Array.isArray(node)) return node.reduce((sum: number, child) => sum + evaluationSteps(child), 0);
+  if (!isAst(node)) return 0;
+  if (node.op === 'rcall' && Array.isArray(node.args) && COMPREHENSIONS.has(node.args[0] as string) && Array.isArray(node.args[2])) {
+    const receiver = node.args[1];
+    const literal = isAst(receiver) && (receiver.op === 'list' || receiver.op === 'map') && Array.isArray(receiver.args);
+    const size = literal ? (receiver.args as unknown[]).length : NOMINAL_EVENT_LIST;
+    // args[2] is [iteration variable, body...]; the body runs once per element.
+    return 1 + evaluationSteps(receiver) + size * Math.max(1, evaluationSteps(node.args[2].slice(1)));
+  }
+  return 1 + (typeof node.args === 'object' && node.args !== null ? evaluationSteps(node.args) : 0);
+}
+
+function checkCost(expr: string, ast: unknown): void {
+  const steps = evaluationSteps(ast);
+  if (steps > MAX_EVALUATION_STEPS) {
+    throw new CelCompileError(expr, `nested list macros make this expression cost about ${Math.round(steps).toLocaleString('en-US')} steps per event; the limit is ${MAX_EVALUATION_STEPS.toLocaleString('en-US')}`, 0);
+  }
 }
 
 // --- event values ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors';
 import { YamlPositions, type Position } from './positions';
@@ -13,24 +13,48 @@ import { schemaFileProblems } from './schema-file';
 import { semanticProblems, type Problem } from './semantic';
 import type { OutputsSpec, SourceSpec, Topology } from './types';
 
+/**
+ * A topology is a few kilobytes. The bound keeps a hostile or mistaken file (a log, a dump,
+ * /dev/zero) from costing minutes of parsing or all the memory there is.
+ */
+export const MAX_TOPOLOGY_BYTES = 1024 * 1024;
+/** Deeper `[`/`{` nesting overflows the YAML parser's stack (and at ~100k levels, V8's heap). */
+export const MAX_FLOW_NESTING = 64;
+
 /** Reads and validates a topology file. Throws UserError with every problem in `details`. */
 export function loadTopology(file: string): Topology {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? e.message);
+  return loadTopologyText(readTopologyFile(file), file);
+}
+
+function readTopologyFile(file: string): string {
+  const fail = (why: string): never => {
     const line = `${file}: cannot read topology file (${why})`;
     throw new UserError(line, [line]);
+  };
+  try {
+    // Only regular files: a FIFO would block forever and a device (/dev/zero) never ends.
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) return fail('is a directory');
+    if (!stat.isFile()) return fail('not a regular file');
+    if (stat.size > MAX_TOPOLOGY_BYTES) return fail(`it has ${stat.size} bytes; the limit is ${MAX_TOPOLOGY_BYTES}`);
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    return fail(e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? e.message));
   }
-  return loadTopologyText(text, file);
 }
 
 /** Validates topology text; `fileName` names it in messages and anchors relative `schema:` paths. */
 export function loadTopologyText(text: string, fileName: string): Topology {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_TOPOLOGY_BYTES) throw invalid(fileName, [{ line: 1, col: 1, text: `topology has ${bytes} bytes; the limit is ${MAX_TOPOLOGY_BYTES}` }]);
+  const deep = tooDeep(text);
+  if (deep) throw invalid(fileName, [{ ...deep, text: `YAML: [ ] and { } nest deeper than ${MAX_FLOW_NESTING} levels` }]);
+
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // yaml's own uniqueKeys check is quadratic in the keys of a map; duplicateKeys() is not.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const positions = new YamlPositions(doc, lineCounter, text);
   const messages: Array<Position & { text: string }> = [];
 
@@ -38,6 +62,8 @@ export function loadTopologyText(text: string, fileName: string): Topology {
     for (const err of doc.errors) messages.push({ ...positions.pos(err.pos[0]), text: `YAML: ${firstLine(err.message)}` });
     throw invalid(fileName, messages);
   }
+  for (const offset of duplicateKeys(doc)) messages.push({ ...positions.pos(offset), text: 'YAML: Map keys must be unique' });
+  if (messages.length > 0) throw invalid(fileName, messages);
 
   let data: unknown;
   try {
@@ -179,6 +205,38 @@ function invalid(fileName: string, messages: Array<Position & { text: string }>)
     .filter((d) => (seen.has(d) ? false : (seen.add(d), true)));
   const n = details.length;
   return new UserError(`${fileName}: invalid topology (${n} error${n === 1 ? '' : 's'})`, details);
+}
+
+/** Offsets of keys that repeat an earlier key of the same map (compared as the strings toJS makes of them). */
+function duplicateKeys(doc: Document): number[] {
+  const found: number[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (seen.has(key)) found.push(pair.key.range?.[0] ?? 0);
+        seen.add(key);
+      }
+    },
+  });
+  return found;
+}
+
+/** Position of the first `[` or `{` nested deeper than MAX_FLOW_NESTING (counted over the raw text, quotes included). */
+function tooDeep(text: string): Position | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) (line++, (lineStart = i + 1));
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_FLOW_NESTING) return { line, col: i - lineStart + 1 };
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return undefined;
 }
 
 function firstLine(s: string): string {

@@ -1,7 +1,7 @@
 // Maps a path inside the parsed data (["spec", "sources", 0, "topic"]) back to the YAML node it
 // came from, so every message can say file:line:col.
 
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 
 export interface Position {
   line: number;
@@ -55,13 +55,29 @@ export class YamlPositions {
     return { line, col };
   }
 
+  /** Each map's scalar keys, indexed once: a file with thousands of problems stays linear. */
+  private readonly keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  private keysOf(map: YAMLMap): Map<string, Pair> {
+    let index = this.keyIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items as Pair[]) {
+        const key = isScalar(p.key) ? String(p.key.value) : undefined;
+        if (key !== undefined && !index.has(key)) index.set(key, p);
+      }
+      this.keyIndex.set(map, index);
+    }
+    return index;
+  }
+
   private find(path: readonly PropertyKey[]): Found {
     let node: Node | null = (this.doc.contents as Node | null) ?? null;
     let keyNode: Node | null = null;
     for (let i = 0; i < path.length; i++) {
       const seg = path[i];
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+        const pair = this.keysOf(node).get(String(seg));
         if (!pair) return { node, keyNode, complete: false };
         keyNode = pair.key as Node;
         // `key:` with no value: the key is the best position for it.
