@@ -14,6 +14,7 @@ import { createRedis, waitUntilReady, type RedisClient } from '../src/state/redi
 import { packageRoot } from '../src/package-root';
 import type { Topology } from '../src/topology/types';
 import { logger } from '../src/observability/logger';
+import { deletePrefix, usedMemory } from './redis-calls';
 
 const N = Number(process.argv[2] ?? 200_000);
 const BATCH = Number(process.argv[3] ?? 500);
@@ -56,20 +57,6 @@ function batches<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-async function usedMemory(redis: RedisClient): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-async function deletePrefix(redis: RedisClient, k: Keys): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await (redis as import('ioredis').Redis).scan(cursor, 'MATCH', `${k.prefix}:*`, 'COUNT', 5000);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== '0');
 }
 
 function percentile(sorted: number[], p: number): number {

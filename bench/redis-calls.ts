@@ -5,6 +5,7 @@
 //   Lua script runs. The server is shared with whatever else runs on the machine, so the
 //   rate measured in an idle window before the run is subtracted.
 import { Pipeline, Redis } from 'ioredis';
+import type { Keys } from '../src/state/keys';
 import type { RedisClient } from '../src/state/redis';
 
 let roundTrips = 0;
@@ -69,4 +70,20 @@ export async function backgroundRate(redis: RedisClient, ms = 2000): Promise<Red
   const b = await serverCommands(redis);
   const s = (performance.now() - t0) / 1000;
   return { calls: Math.round((b.calls - a.calls) / s), usec: Math.round((b.usec - a.usec) / s) };
+}
+
+/** Bytes the server holds (INFO memory used_memory). */
+export async function usedMemory(redis: RedisClient): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/** Deletes every key under a bench run's prefix (SCAN + UNLINK, so the server never blocks). */
+export async function deletePrefix(redis: RedisClient, k: Keys): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await (redis as Redis).scan(cursor, 'MATCH', `${k.prefix}:*`, 'COUNT', 5000);
+    cursor = next;
+    if (found.length) await redis.unlink(...found);
+  } while (cursor !== '0');
 }

@@ -6,8 +6,9 @@
 // A partition is active while it delivered events, or was (re)assigned, less than idleTimeout
 // ago by the wall clock; an idle partition stops holding the watermark back. When every
 // partition is idle the watermark is the highest event time seen anywhere minus
-// allowedLateness, so the tail of a stream that stopped still gets emitted. A partition that
-// never delivered an event has no event time and does not hold the watermark back.
+// allowedLateness, so the tail of a stream that stopped still gets emitted. An active
+// partition that has not delivered an event yet (just assigned, its backlog not read) holds
+// the watermark back entirely: its first events may be older than anything seen elsewhere.
 //
 // Buckets are shared by all instances, so the watermark that closes them is computed over
 // every partition of the topology: each instance publishes its partitions' progress to Redis
@@ -28,14 +29,18 @@ export interface WatermarkSpec {
   idleTimeoutMs: number;
 }
 
-/** null while no partition has seen an event. */
+/** null while no partition has seen an event, or an active one has not seen one yet. */
 export function computeWatermark(parts: Iterable<PartitionProgress>, nowMs: number, spec: WatermarkSpec): number | null {
   let minActive = Infinity;
   let maxAll = -Infinity;
   for (const p of parts) {
-    if (p.highEventTime === undefined) continue;
+    const active = nowMs - p.lastActiveMs < spec.idleTimeoutMs;
+    if (p.highEventTime === undefined) {
+      if (active) return null;
+      continue;
+    }
     maxAll = Math.max(maxAll, p.highEventTime);
-    if (nowMs - p.lastActiveMs < spec.idleTimeoutMs) minActive = Math.min(minActive, p.highEventTime);
+    if (active) minActive = Math.min(minActive, p.highEventTime);
   }
   if (maxAll === -Infinity) return null;
   return (minActive === Infinity ? maxAll : minActive) - spec.allowedLatenessMs;

@@ -205,6 +205,27 @@ test('the shared watermark follows computeWatermark: idle partitions stop holdin
   expect(later.windows.map((w) => w.window_start)).toEqual([T0 + 4 * MIN]);
 });
 
+test('a partition assigned with its backlog unread holds the shared watermark back until it delivers or idles', async () => {
+  const { a, b } = setup([ratio('ok')]);
+  const now = Date.now();
+  await a.assignPartitions([{ topic: TOPIC, partitions: [0, 1] }], now);
+  const x = batch('ok', 0, 0, 1, 10);
+  await a.addBatch(x.parts, x.observations, now);
+  const waiting = await a.closeBuckets({ nowMs: now });
+  expect(waiting.watermark).toBeNull(); // p1 may still hold minute 0
+  expect(waiting.windows).toEqual([]);
+  const y = batch('ok', 1, 0, 1, 0);
+  await b.addBatch(y.parts, y.observations, now);
+  const both = await b.closeBuckets({ nowMs: now });
+  expect(both.watermark).toBe(T0 - 2 * MIN);
+  const late = await b.addBatch(y.parts.map((p) => ({ ...p, lastOffset: '1' })), [{ ...y.observations[0], offset: '1' }], now);
+  expect(late.late).toBe(0); // minute 0 was never closed under p1's feet
+  // a partition that never delivers stops holding it back after idleTimeout
+  await a.assignPartitions([{ topic: TOPIC, partitions: [2] }], now);
+  expect((await a.closeBuckets({ nowMs: now + 1000 })).watermark).toBeNull();
+  expect((await a.closeBuckets({ nowMs: now + 120_000 })).watermark).toBe(T0 + 8 * MIN);
+});
+
 test('every key written has a TTL', async () => {
   const { keys, a } = setup([ratio('ok', ['region'])], [slo('ok')]);
   const x = batch('ok', 0, 0, 10, 0, 1);

@@ -11,6 +11,7 @@ describe('WatermarkTracker', () => {
     expect(w.watermark(NOW)).toBeNull(); // no event time yet
     w.observe('t', 0, 600_000, NOW);
     w.observe('t', 0, 500_000, NOW); // out of order: the highest counts
+    expect(w.watermark(NOW)).toBeNull(); // partition 1 is assigned but has not delivered yet
     w.observe('t', 1, 400_000, NOW);
     expect(w.watermark(NOW)).toBe(400_000 - 120_000);
   });
@@ -38,7 +39,12 @@ describe('WatermarkTracker', () => {
     expect(w.progress().map((p) => p.partition)).toEqual([0]);
   });
 
-  test('computeWatermark ignores partitions without event time', () => {
-    expect(computeWatermark([{ topic: 't', partition: 0, lastActiveMs: NOW }], NOW, spec)).toBeNull();
+  test('an active partition without event time holds the watermark back; an idle one does not', () => {
+    const empty = { topic: 't', partition: 0, lastActiveMs: NOW };
+    const busy = { topic: 't', partition: 1, lastActiveMs: NOW, highEventTime: 600_000 };
+    expect(computeWatermark([empty], NOW, spec)).toBeNull();
+    expect(computeWatermark([empty, busy], NOW, spec)).toBeNull();
+    expect(computeWatermark([empty, busy], NOW + 29_999, spec)).toBeNull();
+    expect(computeWatermark([empty, { ...busy, lastActiveMs: NOW + 30_000 }], NOW + 30_000, spec)).toBe(480_000);
   });
 });

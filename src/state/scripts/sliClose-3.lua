@@ -13,7 +13,8 @@
 
   Watermark (same rule as computeWatermark in src/window/watermark.ts): min of hw over the
   partitions seen less than idleMs ago, or the max over all when every one is idle, minus
-  latenessMs. closed = floor(watermark / bucketMs) * bucketMs, never moving backwards.
+  latenessMs; none while a partition seen less than idleMs ago has no hw yet (assigned, its
+  backlog not read). closed = floor(watermark / bucketMs) * bucketMs, never moving backwards.
 
   One close claims at most maxClaim windows, whole buckets only (a bucket with more windows
   than that is claimed whole). When windows up to the watermark are left over, closed stops
@@ -52,7 +53,10 @@ else
       seen[string.sub(f, 6)] = tonumber(flat[i + 1])
     end
   end
-  local minActive, maxAll = nil, nil
+  local minActive, maxAll, waiting = nil, nil, false
+  for pid, s in pairs(seen) do
+    if hw[pid] == nil and now - s < tonumber(p.idleMs) then waiting = true end
+  end
   for pid, h in pairs(hw) do
     if maxAll == nil or h > maxAll then maxAll = h end
     local s = seen[pid]
@@ -60,7 +64,7 @@ else
       if minActive == nil or h < minActive then minActive = h end
     end
   end
-  if maxAll ~= nil then watermark = (minActive or maxAll) - tonumber(p.latenessMs) end
+  if maxAll ~= nil and not waiting then watermark = (minActive or maxAll) - tonumber(p.latenessMs) end
 end
 
 local closed = tonumber(redis.call('HGET', meta, 'closed') or '')
