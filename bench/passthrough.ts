@@ -7,6 +7,7 @@
 import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { Delivery } from '../src/topology/types';
+import { javaCompatiblePartitioner } from '../src/sink/partitioner';
 
 export interface PassThrough {
   start(): Promise<void>;
@@ -32,7 +33,7 @@ export function passThrough(o: { kafka: Kafka; input: string; output: string; de
   const producerFor = (partition: number): Promise<Producer> => {
     let p = producers.get(partition);
     if (!p) {
-      const producer = kafka.producer({ transactionalId: `${o.groupId}-${o.input}-${partition}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = kafka.producer({ transactionalId: `${o.groupId}-${o.input}-${partition}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
       p = producer.connect().then(() => producer);
       producers.set(partition, p);
     }
@@ -74,7 +75,7 @@ export function passThrough(o: { kafka: Kafka; input: string; output: string; de
     async start() {
       await consumer.connect();
       if (o.delivery === 'at-least-once') {
-        shared = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        shared = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
         await shared.connect();
       }
       await consumer.subscribe({ topic: o.input, fromBeginning: true });

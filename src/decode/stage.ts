@@ -3,7 +3,7 @@ import { DataError } from '../errors';
 import type { PipelineEvent, Stage } from '../pipeline/event';
 import { fail, isLive } from '../pipeline/event';
 import type { SourceSpec } from '../topology/types';
-import { readWireFrame } from './wire';
+import { readWireFrame, type WireFrame } from './wire';
 import type { Registry, WriterSchema } from './registry';
 import { ReaderSchemas } from './reader';
 
@@ -15,6 +15,7 @@ import { ReaderSchemas } from './reader';
 export function createDecodeStage(registry: Registry, readers: ReaderSchemas): Stage {
   // avsc resolvers are costly to build and immutable: one per (reader, writer id).
   const resolvers = new Map<string, avro.Resolver>();
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
 
   function resolver(source: SourceSpec, reader: avro.Type, writer: WriterSchema & { kind: 'avro' }): avro.Resolver {
     const key = `${source.name}|${writer.id}`;
@@ -30,23 +31,26 @@ export function createDecodeStage(registry: Registry, readers: ReaderSchemas): S
     return found;
   }
 
-  async function decodeOne(ev: PipelineEvent): Promise<void> {
+  /** Size and frame checks; the schema id to look up. */
+  function frameOf(ev: PipelineEvent): WireFrame {
     const value = ev.value;
     if (value === null) throw new DataError('DECODE_FAILED', 'value is null (tombstone); raw topics carry events, not deletes');
     if (value.length > ev.source.maxValueBytes) {
       throw new DataError('OVERSIZE', `value has ${value.length} bytes, above the limit of ${ev.source.maxValueBytes}`);
     }
-    const frame = readWireFrame(value);
-    const writer = await registry.writerSchema(frame.schemaId);
+    return readWireFrame(value);
+  }
+
+  function decodeWith(ev: PipelineEvent, frame: WireFrame, writer: WriterSchema): void {
     ev.schemaId = writer.id;
     ev.schemaVersion = writer.version;
     const reader = readers.get(ev.source);
     if (writer.kind === 'avro') {
       if (reader.kind !== 'avro') throw new DataError('SCHEMA_MISMATCH', `schema ${writer.id} is Avro but source ${ev.source.name} expects JSON Schema`);
+      const res = resolver(ev.source, reader.type, writer);
       try {
-        ev.record = reader.type.fromBuffer(frame.payload, resolver(ev.source, reader.type, writer)) as Record<string, unknown>;
+        ev.record = reader.type.fromBuffer(frame.payload, res) as Record<string, unknown>;
       } catch (err) {
-        if (err instanceof DataError) throw err;
         throw new DataError('DECODE_FAILED', `Avro payload does not decode with schema ${writer.id}: ${(err as Error).message}`);
       }
       return;
@@ -54,7 +58,7 @@ export function createDecodeStage(registry: Registry, readers: ReaderSchemas): S
     if (reader.kind !== 'json') throw new DataError('SCHEMA_MISMATCH', `schema ${writer.id} is JSON Schema but source ${ev.source.name} expects Avro`);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.payload));
+      parsed = JSON.parse(utf8.decode(frame.payload));
     } catch (err) {
       throw new DataError('DECODE_FAILED', `payload is not UTF-8 JSON: ${(err as Error).message}`);
     }
@@ -70,20 +74,49 @@ export function createDecodeStage(registry: Registry, readers: ReaderSchemas): S
     ev.record = parsed as Record<string, unknown>;
   }
 
+  /** Runs `fn`; a DataError marks the event as a dead letter, anything else propagates. */
+  function guarded(ev: PipelineEvent, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      fail(ev, { reason: err.reason, message: err.message, path: err.path, stage: 'decode' });
+    }
+  }
+
   return {
     name: 'decode',
     async process(batch) {
-      // Distinct unknown ids are fetched once per batch thanks to the registry cache.
+      // Three passes, so a batch awaits once per distinct schema id rather than once per event:
+      // frames, writer schemas (cached by the registry), then synchronous decoding.
+      const frames = new Map<PipelineEvent, WireFrame>();
+      const lookups = new Map<number, Promise<WriterSchema>>();
+      for (const ev of batch) {
+        if (!isLive(ev)) continue;
+        guarded(ev, () => {
+          const frame = frameOf(ev);
+          frames.set(ev, frame);
+          if (!lookups.has(frame.schemaId)) lookups.set(frame.schemaId, registry.writerSchema(frame.schemaId));
+        });
+      }
+      const writers = new Map<number, WriterSchema | DataError>();
       await Promise.all(
-        batch.filter(isLive).map(async (ev) => {
+        [...lookups].map(async ([id, lookup]) => {
           try {
-            await decodeOne(ev);
+            writers.set(id, await lookup);
           } catch (err) {
-            if (!(err instanceof DataError)) throw err;
-            fail(ev, { reason: err.reason, message: err.message, path: err.path, stage: 'decode' });
+            if (!(err instanceof DataError)) throw err; // registry outage: the batch is retried
+            writers.set(id, err);
           }
         }),
       );
+      for (const [ev, frame] of frames) {
+        guarded(ev, () => {
+          const writer = writers.get(frame.schemaId)!;
+          if (writer instanceof DataError) throw writer;
+          decodeWith(ev, frame, writer);
+        });
+      }
     },
   };
 }

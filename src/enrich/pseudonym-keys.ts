@@ -3,7 +3,8 @@ import { UserError } from '../errors';
 
 export interface PseudonymKey {
   id: string;
-  secret: Buffer;
+  /** A KeyObject made once: createHmac would otherwise import the key for every value. */
+  secret: crypto.KeyObject;
 }
 
 /**
@@ -25,7 +26,7 @@ export function parsePseudonymKeys(raw: string | undefined): PseudonymKey[] {
       throw new UserError(`TRACKLANE_PSEUDONYM_KEYS entry ${i + 1} has no valid key id before ':' (letters, digits, _ . -)`);
     }
     if (secret.length < 16) throw new UserError(`TRACKLANE_PSEUDONYM_KEYS key ${id} is shorter than 16 characters`);
-    return { id, secret: Buffer.from(secret, 'utf8') };
+    return { id, secret: crypto.createSecretKey(Buffer.from(secret, 'utf8')) };
   });
   const ids = new Set(keys.map((k) => k.id));
   if (ids.size !== keys.length) throw new UserError('TRACKLANE_PSEUDONYM_KEYS lists a key id twice');

@@ -7,6 +7,7 @@ import { kafkaConfigFromEnv } from '../source/kafka';
 import { loadEncoder, type EventEncoder } from './encoder';
 import { currentTraceparent } from './trace-context';
 import { uuidv7 } from './uuidv7';
+import { javaCompatiblePartitioner } from '../sink/partitioner';
 
 export interface TrackerOptions {
   /** Source topic of the topology, e.g. raw.checkout. */
@@ -77,7 +78,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   // Idempotent + acks=-1: kafkajs's retries never duplicate within a producer session. A batch
   // re-sent after those retries gave up may duplicate, which is why every event carries its
   // idempotency key from the start: Tracklane's dedupe step drops the copy.
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: SEND_RETRY });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: SEND_RETRY, createPartitioner: javaCompatiblePartitioner });
 
   let encoder: Promise<EventEncoder> | undefined;
   const getEncoder = (): Promise<EventEncoder> => {

@@ -1,3 +1,4 @@
+import { javaCompatiblePartitioner } from './partitioner';
 import type { Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { OutputMessage } from './output';
@@ -33,7 +34,7 @@ export class AtLeastOnceDelivery implements Delivery {
   private constructor(private readonly producer: Producer, private readonly consumer: Consumer) {}
 
   static async create(kafka: Kafka, consumer: Consumer): Promise<AtLeastOnceDelivery> {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
     await producer.connect();
     return new AtLeastOnceDelivery(producer, consumer);
   }
@@ -65,7 +66,7 @@ export class ExactlyOnceDelivery implements Delivery {
     const id = `${this.transactionalIdPrefix}-${topic}-${partition}`;
     let found = this.producers.get(id);
     if (!found) {
-      const producer = this.kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = this.kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
       found = producer.connect().then(() => producer);
       found.catch(() => this.producers.delete(id));
       this.producers.set(id, found);

@@ -18,7 +18,7 @@ export function createOutputBuilder(topology: Topology, schemas: OutputSchemas, 
         if (!ev.failure && !ev.dropped) {
           const target = schemas.enriched.get(ev.source.name)!;
           try {
-            out.push(enrichedMessage(ev, topology.outputs.enriched.topic, target.encode, target.id));
+            out.push(enrichedMessage(ev, topology.outputs.enriched.topic, target.encode));
             continue;
           } catch (err) {
             if (!(err instanceof DataError)) throw err;

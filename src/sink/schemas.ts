@@ -1,5 +1,6 @@
 import avro from 'avsc';
 import type { Registry } from '../decode/registry';
+import { writeAvroFrame, writeWireFrame } from '../decode/wire';
 import type { ReaderSchemas } from '../decode/reader';
 import Ajv from 'ajv';
 import { deriveEnrichedJsonSchema, deriveEnrichedSchema } from '../enrich/derive-schema';
@@ -35,7 +36,7 @@ export async function registerOutputSchemas(registry: Registry, topology: Topolo
       const schema = deriveEnrichedSchema(reader.schema, pseudonymized, strippable);
       const type = avro.Type.forSchema(schema as avro.Schema);
       const id = await registry.register(subject, JSON.stringify(schema));
-      enriched.set(source.name, { id, encode: (record) => type.toBuffer(record) });
+      enriched.set(source.name, { id, encode: (record) => writeAvroFrame(id, type, record) });
     } else {
       // A JSON Schema source stays JSON: the derived schema allows the pseudonyms and nulls.
       const schema = deriveEnrichedJsonSchema(reader.schema, pseudonymized, strippable);
@@ -46,7 +47,7 @@ export async function registerOutputSchemas(registry: Registry, topology: Topolo
         encode: (record) => {
           const plain = JSON.parse(JSON.stringify(record));
           if (!validate(plain)) throw new Error(`${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? 'invalid'}`);
-          return Buffer.from(JSON.stringify(plain));
+          return writeWireFrame(id, Buffer.from(JSON.stringify(plain)));
         },
       });
     }

@@ -2,13 +2,13 @@ import type { Metrics } from '../observability/metrics';
 import type { PipelineEvent } from '../pipeline/event';
 import type { PartitionCommit } from '../sink/delivery';
 import type { OutputMessage } from '../sink/output';
-import { writeWireFrame } from '../decode/wire';
+import { writeAvroFrame } from '../decode/wire';
 import type { BatchObserver } from '../source/consume-loop';
 import type { Keys } from '../state/keys';
 import type { RedisClient } from '../state/redis';
 import type { Topology } from '../topology/types';
 import { SliClassifier } from '../window/classify';
-import { labelsKey } from '../window/labels';
+import { labelsKey, type Labels } from '../window/labels';
 import { SliWindowStore, type BatchOwner, type ObservationOutcome } from '../window/store';
 import type { SloGauges } from './evaluator';
 import { alertSchema, alertType, sliWindowKey, sliWindowSchema, sliWindowType, type Alert, type SliWindow } from './records';
@@ -103,7 +103,7 @@ export class SloObserver implements BatchObserver {
     return {
       topic: this.o.topology.outputs.metrics.topic,
       key: sliWindowKey(w, labelsKey(w.labels)),
-      value: writeWireFrame(this.o.schemaIds.sliWindow, sliWindowType.toBuffer(w)),
+      value: writeAvroFrame(this.o.schemaIds.sliWindow, sliWindowType, w),
     };
   }
 
@@ -111,18 +111,32 @@ export class SloObserver implements BatchObserver {
     const { alerts } = this.o.topology.outputs;
     if (alerts.format === 'json') return { topic: alerts.topic, key: a.dedup_key, value: Buffer.from(JSON.stringify(a)) };
     if (this.o.schemaIds.alert === undefined) throw new Error('alerts are Avro but no schema id for tracklane.Alert was given');
-    return { topic: alerts.topic, key: a.dedup_key, value: writeWireFrame(this.o.schemaIds.alert, alertType.toBuffer(a)) };
+    return { topic: alerts.topic, key: a.dedup_key, value: writeAvroFrame(this.o.schemaIds.alert, alertType, a) };
   }
 
-  /** Counters move only for observations counted now (not fenced replays, not late ones). */
+  /**
+   * Counters move only for observations counted now (not fenced replays, not late ones), once
+   * per (SLI, label set) and batch: prom-client hashes the labels on every inc.
+   */
   private countObservations(rows: Array<{ sli: string; good: boolean; outcome: ObservationOutcome }>): void {
     const m = this.o.metrics;
     if (!m) return;
+    // Outcomes of one series share their labels object, so it can key the tally.
+    const tally = new Map<Labels, Map<string, { n: number; good: number }>>();
     for (const r of rows) {
       if (!r.outcome.counted || r.outcome.late) continue;
-      const labels = { sli: r.sli, ...r.outcome.labels };
-      m.sliEvents.inc(labels);
-      if (r.good) m.sliGood.inc(labels);
+      let bySli = tally.get(r.outcome.labels);
+      if (!bySli) tally.set(r.outcome.labels, (bySli = new Map()));
+      const t = bySli.get(r.sli) ?? { n: 0, good: 0 };
+      t.n++;
+      if (r.good) t.good++;
+      bySli.set(r.sli, t);
+    }
+    for (const [labels, bySli] of tally) {
+      for (const [sli, t] of bySli) {
+        m.sliEvents.inc({ sli, ...labels }, t.n);
+        if (t.good > 0) m.sliGood.inc({ sli, ...labels }, t.good);
+      }
     }
   }
 

@@ -44,7 +44,19 @@ const MAX_REGEX_LENGTH = 200;
 
 export interface CelProgram {
   readonly source: string;
-  evaluate(event: Record<string, unknown>): boolean;
+  /** A record, or a scope from celScope() shared by every expression run on one event. */
+  evaluate(event: Record<string, unknown> | CelScope): boolean;
+}
+
+/** An event's variables, built once and shared by all expressions evaluated on it. */
+export type CelScope = Map<string, unknown> & { readonly __celScope: true };
+
+/**
+ * Several expressions on one event (SLI total, good, filter...) should share one scope:
+ * building it looks at every field, and copies the record when a value needs converting.
+ */
+export function celScope(record: Record<string, unknown>): CelScope {
+  return celContext(record) as CelScope;
 }
 
 /** The expression does not compile: syntax, limits, a static type error, an unsafe regex. */
@@ -146,7 +158,7 @@ function compile(expr: string): CelProgram {
     evaluate(event: Record<string, unknown>): boolean {
       let result: unknown;
       try {
-        result = parsed(celContext(event));
+        result = parsed(event instanceof EventScope ? event : celContext(event as Record<string, unknown>));
       } catch (err) {
         const e = err as { code?: unknown; summary?: unknown; message?: unknown };
         const summary = typeof e.summary === 'string' ? e.summary : firstLine(String(e.message ?? err));
@@ -367,8 +379,8 @@ class EventScope extends Map<string, unknown> {
 }
 
 function celContext(record: Record<string, unknown>): Map<string, unknown> {
-  for (const key in record) {
-    if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+  // Own keys only, and without for-in: an Avro record's prototype carries methods.
+  for (const key of Object.keys(record)) {
     const v = record[key];
     // Primitives are the common case and need no look at all.
     if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') continue;

@@ -1,6 +1,6 @@
 import type { PipelineEvent } from '../pipeline/event';
 import { isLive } from '../pipeline/event';
-import { compileCel, type CelProgram } from '../topology/cel';
+import { celScope, compileCel, type CelProgram } from '../topology/cel';
 import type { SliSpec } from '../topology/types';
 import type { SliObservation } from './bucket';
 import { seriesLabels } from './series-cap';
@@ -39,6 +39,7 @@ export class SliClassifier {
     for (const ev of events) {
       if (!isLive(ev) || ev.eventTime === undefined || !ev.record) continue;
       const record = ev.record;
+      const scope = celScope(record); // one per event, shared by every SLI's expressions
       for (const s of this.slis) {
         try {
           // Built in place (no intermediate object per event and SLI: this runs ~1,500 times a batch).
@@ -46,10 +47,10 @@ export class SliClassifier {
           let good: boolean;
           let latencyValue: number | undefined;
           if (spec.kind === 'ratio') {
-            if (!s.total!.evaluate(record)) continue;
-            good = s.good!.evaluate(record);
+            if (!s.total!.evaluate(scope)) continue;
+            good = s.good!.evaluate(scope);
           } else {
-            if (s.filter && !s.filter.evaluate(record)) continue;
+            if (s.filter && !s.filter.evaluate(scope)) continue;
             const raw = fieldValue(record, s.path!);
             const value = typeof raw === 'bigint' ? Number(raw) : raw;
             if (typeof value !== 'number' || !Number.isFinite(value)) continue;

@@ -200,14 +200,12 @@ export class SliWindowStore {
     if (reply.length === 1) throw new Error('sliAdd asked for single observations twice');
     const [counted, skipped, late, closedText, fences, flags] = reply;
     const closed = closedText === '' ? null : Number(closedText);
+    const fenceOf = fences.map(Number);
+    // One label object per series, shared by its observations (read-only for callers).
+    const seriesLabels = series.map((s, i) => parseLabelsKey(flags[i] === 0 ? s[7] : s[4]));
     const outcomes = obs.map(([pi, offset, si, start]): ObservationOutcome => {
-      if (offset <= Number(fences[pi - 1])) return { counted: false };
-      const s = series[si - 1];
-      return {
-        counted: true,
-        late: closed !== null && start + bucketMs <= closed,
-        labels: parseLabelsKey(flags[si - 1] === 0 ? s[7] : s[4]),
-      };
+      if (offset <= fenceOf[pi - 1]) return { counted: false };
+      return { counted: true, late: closed !== null && start + bucketMs <= closed, labels: seriesLabels[si - 1] };
     });
     return { counted, skipped, late, outcomes };
   }

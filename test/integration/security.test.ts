@@ -115,6 +115,10 @@ describe('secrets and personal values stay out of logs, metrics, records and err
     const get = async (p: string) => (await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(10_000) })).text();
     const metrics = await get('/metrics');
     expect(metrics).toMatch(/tracklane_sli_events_total\{[^}]*region="eu"/); // the labels are there...
+    // ...and the counts add up: every valid event counted once, good ones as good
+    const sum = (name: string) => [...metrics.matchAll(new RegExp(`^${name}\\{[^}]*sli="ok-rate"[^}]*\\} (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+    expect(sum('tracklane_sli_events_total')).toBe(300);
+    expect(sum('tracklane_sli_good_total')).toBe(enriched.filter((e) => (e.value as unknown as { status: string }).status === 'ok').length);
     const surfaces: Record<string, string> = {
       'debug log': engine!.output,
       '/metrics': metrics,

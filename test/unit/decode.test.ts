@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { readWireFrame, writeWireFrame } from '../../src/decode/wire';
+import { readWireFrame, writeAvroFrame, writeWireFrame } from '../../src/decode/wire';
 import { fromPlainJson, toPlainJson } from '../../src/decode/plain-json';
 import { DataError } from '../../src/errors';
 
@@ -11,6 +11,17 @@ describe('Confluent wire format', () => {
       expect(() => readWireFrame(bad)).toThrow(DataError);
       try { readWireFrame(bad); } catch (e) { expect((e as DataError).reason).toBe('DECODE_FAILED'); }
     }
+  });
+
+  it('writeAvroFrame gives the bytes of writeWireFrame(id, toBuffer), for small values and values beyond its scratch space', () => {
+    const type = avro.Type.forSchema({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'long' }, { name: 's', type: 'string' }] });
+    for (const s of ['', 'héllo', 'x'.repeat(70_000), 'y'.repeat(300_000), 'z']) {
+      const v = { id: s.length, s };
+      const framed = writeAvroFrame(7, type, v);
+      expect(framed.equals(writeWireFrame(7, type.toBuffer(v)))).toBe(true);
+      expect(type.fromBuffer(readWireFrame(framed).payload)).toEqual(v);
+    }
+    expect(() => writeAvroFrame(7, type, { id: 'nope', s: 1 })).toThrow();
   });
 });
 

@@ -317,7 +317,8 @@ function run(c: Case): Outcome {
 /** Problems with one outcome; empty when the loader behaved. */
 function judge(c: Case, o: Outcome): string[] {
   const problems: string[] = [];
-  const bound = (c.text?.length ?? 0) > BIG ? 20_000 : 5_000;
+  // Hang guards, not performance figures: generous, because CI shares 2 cores with a broker.
+  const bound = (c.text?.length ?? 0) > BIG ? 60_000 : 15_000;
   if (o.ms > bound) problems.push(`took ${Math.round(o.ms)} ms (bound ${bound})`);
   if (({} as Record<string, unknown>).polluted !== undefined || Object.keys(Object.prototype).length > 0) problems.push('Object.prototype was modified');
   if (o.loaded) {
@@ -331,7 +332,7 @@ function judge(c: Case, o: Outcome): string[] {
         } catch (err) {
           if (!(err instanceof CelEvaluationError)) problems.push(`CEL "${expr.slice(0, 60)}" threw ${(err as Error).name}: ${(err as Error).message.slice(0, 80)}`);
         }
-        if (performance.now() - t0 > 1_000) problems.push(`CEL "${expr.slice(0, 60)}" took ${Math.round(performance.now() - t0)} ms for one event`);
+        if (performance.now() - t0 > 5_000) problems.push(`CEL "${expr.slice(0, 60)}" took ${Math.round(performance.now() - t0)} ms for one event`);
       }
     }
     return problems;
