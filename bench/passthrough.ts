@@ -7,6 +7,7 @@
 import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { Delivery } from '../src/topology/types';
+import { TRANSACTION_RETRY } from '../src/sink/delivery';
 import { javaCompatiblePartitioner } from '../src/sink/partitioner';
 
 export interface PassThrough {
@@ -33,7 +34,7 @@ export function passThrough(o: { kafka: Kafka; input: string; output: string; de
   const producerFor = (partition: number): Promise<Producer> => {
     let p = producers.get(partition);
     if (!p) {
-      const producer = kafka.producer({ transactionalId: `${o.groupId}-${o.input}-${partition}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
+      const producer = kafka.producer({ transactionalId: `${o.groupId}-${o.input}-${partition}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner, retry: TRANSACTION_RETRY });
       p = producer.connect().then(() => producer);
       producers.set(partition, p);
     }
