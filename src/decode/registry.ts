@@ -2,6 +2,7 @@ import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { DataError, InfrastructureError } from '../errors';
+import { backoffDelay } from '../state/retry';
 
 /**
  * The schema registry as the pipeline needs it: writer schemas by id (cached forever — ids
@@ -19,6 +20,8 @@ export interface RegistryOptions {
   url: string;
   username?: string;
   password?: string;
+  /** Time for one registration attempt (default 15 s); tests make it short. */
+  registerAttemptMs?: number;
 }
 
 export function registryOptionsFromEnv(env = process.env): RegistryOptions {
@@ -33,6 +36,9 @@ interface HttpError { status?: number }
 
 /** How long a 404 for a schema id is reused before the registry is asked again. */
 export const UNKNOWN_ID_TTL_MS = 5_000;
+/** One registration attempt (RegistryOptions.registerAttemptMs); up to REGISTER_ATTEMPTS in all, with backoff. */
+const REGISTER_ATTEMPT_MS = 15_000;
+const REGISTER_ATTEMPTS = 4;
 /** Bound on remembered unknown ids (random ids from garbage input); the memory is cleared past it. */
 const UNKNOWN_ID_LIMIT = 10_000;
 
@@ -149,18 +155,42 @@ export class Registry {
     return { id: body.id, version: body.version, schema: body.schema, schemaType: body.schemaType ?? 'AVRO' };
   }
 
-  /** Registers (or finds) a schema under a subject; idempotent. */
+  /**
+   * Registers (or finds) a schema under a subject; idempotent, so a request that got no answer
+   * is simply sent again. Each attempt is bounded: the registry client sets no timeout, and a
+   * CI run once saw Apicurio answer the subject's config lookup and then never answer the
+   * registration itself, which hung start-up for good.
+   */
   async register(subject: string, schema: string, kind: 'avro' | 'json' = 'avro'): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.registerOnce(subject, schema, kind);
+      } catch (err) {
+        if (!(err instanceof InfrastructureError) || attempt >= REGISTER_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt - 1)));
+      }
+    }
+  }
+
+  private async registerOnce(subject: string, schema: string, kind: 'avro' | 'json'): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const ms = this.options.registerAttemptMs ?? REGISTER_ATTEMPT_MS;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InfrastructureError('registry', `registry did not answer registering ${subject} within ${ms} ms`)), ms);
+    });
     try {
       const type = kind === 'avro' ? SchemaType.AVRO : SchemaType.JSON;
-      const { id } = await this.client.register({ type, schema } as never, { subject });
+      const { id } = await Promise.race([this.client.register({ type, schema } as never, { subject }), timeout]);
       return id;
     } catch (err) {
+      if (err instanceof InfrastructureError) throw err;
       const status = (err as HttpError).status;
       if (status === 409 || status === 422) {
         throw new DataError('SCHEMA_MISMATCH', `registry refused the schema for ${subject}: ${(err as Error).message}`);
       }
       throw new InfrastructureError('registry', `could not register ${subject}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
