@@ -185,6 +185,12 @@ export class Registry {
     } catch (err) {
       if (err instanceof InfrastructureError) throw err;
       const status = (err as HttpError).status;
+      // Apicurio answers 409 "A rule named 'COMPATIBILITY' already exists" to the loser of two
+      // first registrations of a subject at once (two engines starting together): a race to
+      // retry, not a refused schema.
+      if (status === 409 && /already exists/i.test((err as Error).message)) {
+        throw new InfrastructureError('registry', `registering ${subject} raced another registration: ${(err as Error).message}`, { cause: err });
+      }
       if (status === 409 || status === 422) {
         throw new DataError('SCHEMA_MISMATCH', `registry refused the schema for ${subject}: ${(err as Error).message}`);
       }

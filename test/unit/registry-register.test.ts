@@ -56,3 +56,28 @@ test('a registry that never answers gives an InfrastructureError after a bounded
     await fake.stop();
   }
 });
+
+const refuse = (message: string) => (res: http.ServerResponse) => res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 409, message }));
+
+test('the loser of two first registrations at once (Apicurio: rule already exists) registers again', async () => {
+  const fake = fakeRegistry((n, res) => (n === 1 ? refuse("A rule named 'COMPATIBILITY' already exists.")(res) : answer(res)));
+  const url = await fake.start();
+  try {
+    await expect(new Registry({ url }).register('s-value', JSON.stringify({ type: 'record', name: 'R', fields: [] }))).resolves.toBe(42);
+    expect(fake.posts()).toBe(2);
+  } finally {
+    await fake.stop();
+  }
+});
+
+test('an incompatible schema (409) is SCHEMA_MISMATCH at once, not retried', async () => {
+  const fake = fakeRegistry((_, res) => refuse('Incompatible schema')(res));
+  const url = await fake.start();
+  try {
+    const err = await new Registry({ url }).register('s-value', JSON.stringify({ type: 'record', name: 'R', fields: [] })).catch((e: unknown) => e);
+    expect((err as { reason?: string }).reason).toBe('SCHEMA_MISMATCH');
+    expect(fake.posts()).toBe(1);
+  } finally {
+    await fake.stop();
+  }
+});
