@@ -8,7 +8,7 @@ import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { Delivery } from '../src/topology/types';
 import { TRANSACTION_RETRY } from '../src/sink/delivery';
-import { javaCompatiblePartitioner } from '../src/sink/partitioner';
+import { PRODUCER_OPTIONS } from '../src/source/kafka';
 
 export interface PassThrough {
   start(): Promise<void>;
@@ -34,7 +34,7 @@ export function passThrough(o: { kafka: Kafka; input: string; output: string; de
   const producerFor = (partition: number): Promise<Producer> => {
     let p = producers.get(partition);
     if (!p) {
-      const producer = kafka.producer({ transactionalId: `${o.groupId}-${o.input}-${partition}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner, retry: TRANSACTION_RETRY });
+      const producer = kafka.producer({ ...PRODUCER_OPTIONS, transactionalId: `${o.groupId}-${o.input}-${partition}`, retry: TRANSACTION_RETRY });
       p = producer.connect().then(() => producer);
       producers.set(partition, p);
     }
@@ -76,7 +76,7 @@ export function passThrough(o: { kafka: Kafka; input: string; output: string; de
     async start() {
       await consumer.connect();
       if (o.delivery === 'at-least-once') {
-        shared = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
+        shared = kafka.producer(PRODUCER_OPTIONS);
         await shared.connect();
       }
       await consumer.subscribe({ topic: o.input, fromBeginning: true });

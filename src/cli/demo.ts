@@ -4,12 +4,12 @@ import type { Command } from 'commander';
 import type { Message } from 'kafkajs';
 import { Registry, registryOptionsFromEnv } from '../decode/registry';
 import { toPlainJson } from '../decode/plain-json';
-import { readWireFrame, writeWireFrame } from '../decode/wire';
+import { readWireFrame, writeAvroFrame } from '../decode/wire';
 import { checkoutTraffic } from '../demo/traffic';
 import { formatSnapshot, snapshot } from '../demo/summary';
 import { Engine } from '../engine';
 import { packageRoot } from '../package-root';
-import { createKafka } from '../source/kafka';
+import { createKafka, PRODUCER_OPTIONS } from '../source/kafka';
 import { createRedis, waitUntilReady } from '../state/redis';
 import { keys } from '../state/keys';
 import { loadTopology } from '../topology/load';
@@ -54,7 +54,7 @@ async function produceTraffic(topology: Topology, now: number): Promise<{ sent: 
   const registry = new Registry(registryOptionsFromEnv());
   const latest = (await registry.latest(source.subject))!;
   const type = avro.Type.forSchema(JSON.parse(latest.schema));
-  const producer = createKafka('tracklane-demo-traffic').producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createKafka('tracklane-demo-traffic').producer(PRODUCER_OPTIONS);
   await producer.connect();
   let sent = 0, duplicates = 0, bad = 0;
   let batch: Message[] = [];
@@ -67,7 +67,7 @@ async function produceTraffic(topology: Topology, now: number): Promise<{ sent: 
     incident: { start: now - 2 * HOUR, end: now - 2 * HOUR + 10 * 60_000, errorRate: 0.15, region: 'us-east' },
   };
   for (const item of checkoutTraffic(plan)) {
-    let value = writeWireFrame(latest.id, type.toBuffer(item.event));
+    let value = writeAvroFrame(latest.id, type, item.event);
     // One in 200 values arrives mangled, as from a buggy producer: a dead letter, not a crash.
     if (!item.duplicate && sent % 200 === 199) {
       value = value.subarray(0, 9);

@@ -7,7 +7,7 @@ import { Registry, registryOptionsFromEnv } from '../decode/registry';
 import { fromPlainJson } from '../decode/plain-json';
 import { writeWireFrame } from '../decode/wire';
 import { DataError, UserError } from '../errors';
-import { createKafka } from '../source/kafka';
+import { createKafka, PRODUCER_OPTIONS } from '../source/kafka';
 import { loadTopology } from '../topology/load';
 import type { SourceSpec } from '../topology/types';
 import { action, parsePositiveInt } from './command';
@@ -59,7 +59,7 @@ export async function produceFile(opts: { topology: string; source: string; file
     if (line.trim() === '') continue;
     lines.push(encode(line, lineNo));
   }
-  const producer = createKafka(`tracklane-produce-${topology.name}`).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = createKafka(`tracklane-produce-${topology.name}`).producer(PRODUCER_OPTIONS);
   await producer.connect();
   const bar = progressBar(`produce ${source.topic}`, lines.length);
   try {

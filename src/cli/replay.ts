@@ -4,7 +4,7 @@ import { Registry, registryOptionsFromEnv } from '../decode/registry';
 import { readWireFrame } from '../decode/wire';
 import { DEAD_LETTER_REASONS, UserError } from '../errors';
 import { deadLetterType, type DeadLetter } from '../sink/dead-letter';
-import { createKafka } from '../source/kafka';
+import { createKafka, PRODUCER_OPTIONS } from '../source/kafka';
 import { loadTopology } from '../topology/load';
 import { action, parseFlagDuration } from './command';
 import { readTopic } from './read-topic';
@@ -21,7 +21,7 @@ export async function replayDeadLetters(opts: { topology: string; reason?: strin
   }
   const sources = new Set(topology.sources.map((s) => s.topic));
   const registry = new Registry(registryOptionsFromEnv());
-  const producer = createKafka(`tracklane-replay-${topology.name}`).producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createKafka(`tracklane-replay-${topology.name}`).producer(PRODUCER_OPTIONS);
   await producer.connect();
   let replayed = 0;
   let skipped = 0;

@@ -2,7 +2,7 @@ import avro from 'avsc';
 import Ajv from 'ajv';
 import { fromPlainJson } from '../decode/plain-json';
 import type { Registry } from '../decode/registry';
-import { writeWireFrame } from '../decode/wire';
+import { writeAvroFrame, writeWireFrame } from '../decode/wire';
 import { DataError, UserError } from '../errors';
 
 /** Plain JSON event -> Confluent wire-format bytes under the subject's latest schema. */
@@ -54,7 +54,7 @@ function avroEncoder(schema: avro.Schema, schemaId: number, version: number, whe
         const why = first.value === undefined ? 'is missing and has no default' : `expects ${describe(first.type)}, got ${JSON.stringify(first.value) ?? String(first.value)}`;
         throw misfit(where, pointer, `field "${name}" ${why}`);
       }
-      return writeWireFrame(schemaId, type.toBuffer(value));
+      return writeAvroFrame(schemaId, type, value);
     },
   };
 }

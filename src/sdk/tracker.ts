@@ -3,11 +3,10 @@ import { traceIdFromTraceparent } from '../enrich/correlation';
 import { Registry, registryOptionsFromEnv } from '../decode/registry';
 import { DataError, InfrastructureError, TracklaneError, UserError } from '../errors';
 import { logger } from '../observability/logger';
-import { kafkaConfigFromEnv } from '../source/kafka';
+import { kafkaConfigFromEnv, PRODUCER_OPTIONS } from '../source/kafka';
 import { loadEncoder, type EventEncoder } from './encoder';
 import { currentTraceparent } from './trace-context';
 import { uuidv7 } from './uuidv7';
-import { javaCompatiblePartitioner } from '../sink/partitioner';
 
 export interface TrackerOptions {
   /** Source topic of the topology, e.g. raw.checkout. */
@@ -78,7 +77,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   // Idempotent + acks=-1: kafkajs's retries never duplicate within a producer session. A batch
   // re-sent after those retries gave up may duplicate, which is why every event carries its
   // idempotency key from the start: Tracklane's dedupe step drops the copy.
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: SEND_RETRY, createPartitioner: javaCompatiblePartitioner });
+  const producer: Producer = kafka.producer({ ...PRODUCER_OPTIONS, retry: SEND_RETRY });
 
   let encoder: Promise<EventEncoder> | undefined;
   const getEncoder = (): Promise<EventEncoder> => {

@@ -1,6 +1,6 @@
-import { javaCompatiblePartitioner } from './partitioner';
 import type { Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
+import { PRODUCER_OPTIONS } from '../source/kafka';
 import type { OutputMessage } from './output';
 
 export interface PartitionCommit {
@@ -34,7 +34,7 @@ export class AtLeastOnceDelivery implements Delivery {
   private constructor(private readonly producer: Producer, private readonly consumer: Consumer) {}
 
   static async create(kafka: Kafka, consumer: Consumer): Promise<AtLeastOnceDelivery> {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
+    const producer = kafka.producer(PRODUCER_OPTIONS);
     await producer.connect();
     return new AtLeastOnceDelivery(producer, consumer);
   }
@@ -75,7 +75,7 @@ export class ExactlyOnceDelivery implements Delivery {
     const id = `${this.transactionalIdPrefix}-${topic}-${partition}`;
     let found = this.producers.get(id);
     if (!found) {
-      const producer = this.kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner, retry: TRANSACTION_RETRY });
+      const producer = this.kafka.producer({ ...PRODUCER_OPTIONS, transactionalId: id, retry: TRANSACTION_RETRY });
       found = producer.connect().then(() => producer);
       found.catch(() => this.producers.delete(id));
       this.producers.set(id, found);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import { UserError } from '../errors';
 import { logger } from '../observability/logger';
+import { javaCompatiblePartitioner } from '../sink/partitioner';
 import { installLinearHeaderDecoding } from './record-headers';
 
 installLinearHeaderDecoding();
@@ -27,6 +28,18 @@ export function kafkaConfigFromEnv(clientId: string, env = process.env): KafkaCo
   }
   return config;
 }
+
+/**
+ * What every Tracklane producer shares (engine, SDK, CLI): idempotent with one request in
+ * flight, so kafkajs's retries never duplicate or reorder; no topic auto-creation (init owns
+ * topics); and the Java client's key partitioning, computed cheaply (src/sink/partitioner.ts).
+ */
+export const PRODUCER_OPTIONS = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  createPartitioner: javaCompatiblePartitioner,
+} as const satisfies ProducerConfig;
 
 export function createKafka(clientId: string, env = process.env): Kafka {
   return new Kafka(kafkaConfigFromEnv(clientId, env));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { Registry, registryOptionsFromEnv } from '../../src/decode/registry';
 import type { Alert, SliWindow } from '../../src/slo/records';
 import { initTopologyRetrying } from '../helpers/duplicate-stream';
-import { registerVersions, writeFixture, type Fixture } from '../helpers/engine-fixture';
+import { checkoutSlisYaml, registerVersions, writeFixture, type Fixture } from '../helpers/engine-fixture';
 import { decode, type DeadLetter, type Enriched } from '../helpers/outputs';
 import { RedisServer } from '../helpers/redis-server';
 import { deleteTopics, registryUrl, uniqueName } from '../helpers/stack-env';
@@ -43,15 +43,7 @@ const SLOS: SloModel[] = [
 // survivor runs ahead in event time; idleTimeout (wall clock) far above that keeps the stalled
 // partitions holding the watermark back, and allowedLateness covers the ~1 minute of event
 // time by which a cross-partition copy may be out of order. Nothing can be late.
-const EXTRA = `  windows: { bucket: 1m, allowedLateness: 10m, idleTimeout: 10m }
-  slis:
-    - name: checkout-success
-      ratio: { good: "status == 'ok'", total: "type == 'checkout'" }
-      groupBy: [region]
-    - name: checkout-latency
-      latency: { field: duration_ms, threshold: 300, filter: "type == 'checkout'" }
-      groupBy: [region]
-  slos:
+const EXTRA = `${checkoutSlisYaml({ allowedLateness: '10m', idleTimeout: '10m' })}  slos:
 ${SLOS.map((s) => `    - name: ${s.name}\n      sli: ${s.sli}\n      objective: ${s.objective}\n      period: 30d\n      minEvents: ${s.minEvents}\n      alerting: { tiers: google-sre }`).join('\n')}
 `;
 

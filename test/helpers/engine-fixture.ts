@@ -39,6 +39,22 @@ export interface FixtureOptions {
   name?: string;
 }
 
+/**
+ * `windows` and the two checkout SLIs the SLO suites share (success ratio and latency of
+ * `type == 'checkout'` events, grouped by region), as YAML for FixtureOptions.extra. Each
+ * suite picks its lateness and idle timeout; append `slos:` after it.
+ */
+export function checkoutSlisYaml(o: { allowedLateness: string; idleTimeout: string; latencyGroupBy?: boolean }): string {
+  return `  windows: { bucket: 1m, allowedLateness: ${o.allowedLateness}, idleTimeout: ${o.idleTimeout} }
+  slis:
+    - name: checkout-success
+      ratio: { good: "status == 'ok'", total: "type == 'checkout'" }
+      groupBy: [region]
+    - name: checkout-latency
+      latency: { field: duration_ms, threshold: 300, filter: "type == 'checkout'" }
+${o.latencyGroupBy === false ? '' : '      groupBy: [region]\n'}`;
+}
+
 export function writeFixture(o: FixtureOptions = {}): Fixture {
   const name = o.name ?? uniqueName('t').toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracklane-'));

@@ -3,21 +3,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './child-engine';
 
 // A private redis-server for tests that restart Redis: the shared one on :6379 keeps nothing
 // on disk and other suites use it. This one persists every write to an append-only file
 // (fsync before each reply), so a restart on the same port and folder keeps all state.
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One round trip of the inline protocol: resolves with the first reply line. */
 function command(port: number, line: string): Promise<string> {

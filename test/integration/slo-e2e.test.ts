@@ -7,7 +7,7 @@ import { createRedis, waitUntilReady } from '../../src/state/redis';
 import { loadTopology } from '../../src/topology/load';
 import { ChildEngine } from '../helpers/child-engine';
 import { CommittedWatch, waitForInputCommitted } from '../helpers/committed-watch';
-import { encodeV2, registerVersions, writeFixture, type Fixture, type Order } from '../helpers/engine-fixture';
+import { checkoutSlisYaml, encodeV2, registerVersions, writeFixture, type Fixture, type Order } from '../helpers/engine-fixture';
 import { deleteKeys } from '../helpers/events';
 import { readDecoded } from '../helpers/outputs';
 import { referenceAlerts as sliReferenceAlerts, TIERS, type Transition } from '../helpers/sli-truth';
@@ -176,15 +176,7 @@ describe('SLI windows through two engine instances, one killed with -9 mid-strea
   // seconds; with the default 30s idleTimeout those partitions would count as idle, the
   // watermark would jump ahead and their events would be late. A generous idleTimeout keeps
   // this backfill exact; in live traffic event time moves with the wall clock.
-  const EXTRA = `  windows: { bucket: 1m, allowedLateness: 2m, idleTimeout: 10m }
-  slis:
-    - name: checkout-success
-      ratio: { good: "status == 'ok'", total: "type == 'checkout'" }
-      groupBy: [region]
-    - name: checkout-latency
-      latency: { field: duration_ms, threshold: 300, filter: "type == 'checkout'" }
-      groupBy: [region]
-`;
+  const EXTRA = checkoutSlisYaml({ allowedLateness: '2m', idleTimeout: '10m' });
 
   interface Truth { good: number; total: number; values: number[] }
   let s: Setup | undefined;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../helpers/child-engine';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,7 +10,7 @@ import { formatBudget, formatBurn, formatRatio } from '../../src/observability/s
 import type { StatusDocument } from '../../src/observability/status';
 import { keys } from '../../src/state/keys';
 import { loadTopology } from '../../src/topology/load';
-import { encodeV2, registerVersions, writeFixture, type Fixture, type Order } from '../helpers/engine-fixture';
+import { checkoutSlisYaml, encodeV2, registerVersions, writeFixture, type Fixture, type Order } from '../helpers/engine-fixture';
 import { REDIS_URL, deleteKeys } from '../helpers/events';
 import { deleteTopics, kafka } from '../helpers/stack-env';
 
@@ -26,14 +26,7 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-const SLOS_YAML = `  windows: { bucket: 1m, allowedLateness: 2m, idleTimeout: 30s }
-  slis:
-    - name: checkout-success
-      ratio: { good: "status == 'ok'", total: "type == 'checkout'" }
-      groupBy: [region]
-    - name: checkout-latency
-      latency: { field: duration_ms, threshold: 300, filter: "type == 'checkout'" }
-  slos:
+const SLOS_YAML = `${checkoutSlisYaml({ allowedLateness: '2m', idleTimeout: '30s', latencyGroupBy: false })}  slos:
     - name: checkout-availability
       sli: checkout-success
       objective: 0.99
@@ -69,17 +62,6 @@ function ensureChromium(): void {
     throw new Error(`the status page test needs Chromium at ${CHROMIUM}, and deploy/local/ensure-chromium.sh could not install it (it runs apt-get install chromium as root): ${(err as Error).message}`);
   }
   if (!fs.existsSync(CHROMIUM)) throw new Error(`deploy/local/ensure-chromium.sh succeeded but ${CHROMIUM} is missing`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
