@@ -8,7 +8,12 @@
 # Everything downloaded or written lives under <repo>/.stack (git-ignored). `up` is
 # idempotent and caches downloads: once .stack is complete it needs neither network nor mvn.
 # `down` stops only what stack.sh started; a Redis (or Kafka/registry) that already answered
-# on its port is used as is and left alone.
+# on its port is used as is and left alone. `up` never stops or restarts a part that was
+# already running: one that does not answer in time is reported and `up` exits 2.
+#
+# Under pipefail, `producer | grep -q` (or `| head`) fails with 141 whenever the producer is
+# still writing when the reader quits (SIGPIPE): never end a pipe with an early-exit reader
+# here. Read files directly, capture output first, or use `sed -n '...{p;q;}' FILE`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,7 +31,7 @@ REGISTRY_MGMT_PORT=9081
 REDIS_PORT=6379
 REGISTRY_API="http://$HOST:$REGISTRY_PORT/apis/ccompat/v7"
 
-pom_property() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$POM" | head -n1; }
+pom_property() { sed -n "\\:<$1>.*</$1>:{s:.*<$1>\(.*\)</$1>.*:\1:p;q;}" "$POM"; }
 KAFKA_VERSION="${TRACKLANE_KAFKA_VERSION:-$(pom_property kafka.version)}"
 LOG4J_VERSION="$(pom_property log4j.version)"
 APICURIO_VERSION="$(pom_property apicurio.version)"
@@ -38,6 +43,7 @@ REGISTRY_HEAP="${TRACKLANE_REGISTRY_HEAP:--Xms128m -Xmx512m}"
 KAFKA_JAVA_MIN=17
 REGISTRY_JAVA_MIN=21   # Apicurio Registry 3.3 classes are Java 21 (class file 65)
 JAVA=""                # set by find_java before each start
+STARTED_NOW=" "        # components this command launched (only those may be stopped on failure)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
@@ -46,8 +52,9 @@ rel() { local p="$1"; [[ "$p" == "$ROOT/"* ]] && p="${p#"$ROOT/"}"; printf '%s' 
 # --- prerequisites -----------------------------------------------------------------------
 
 java_major() { # java_major JAVA -> 17, 21, ... (empty if it does not run)
-  local line major
-  line="$("$1" -version 2>&1 | head -n1)" || return 0
+  local out line major
+  out="$("$1" -version 2>&1)" || return 0
+  line="${out%%$'\n'*}"
   major="$(sed -n 's/.*version "\([0-9]*\)[."].*/\1/p' <<<"$line")"
   [[ "$major" == 1 ]] && major="$(sed -n 's/.*version "1\.\([0-9]*\).*/\1/p' <<<"$line")"
   printf '%s' "$major"
@@ -133,13 +140,21 @@ ensure_apicurio() {
 
 tcp_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
-# pid from RUN/NAME.pid if that process is alive and is really ours (command line matches)
+# bounded SECONDS CMD...: a peer that accepts but never answers must not hang a check
+# (coreutils timeout; without it, e.g. stock macOS, the command runs unbounded)
+bounded() {
+  if command -v timeout >/dev/null 2>&1; then timeout "$@"; else shift; "$@"; fi
+}
+
+# pid from RUN/NAME.pid if that process is alive and is really ours (command line matches;
+# a stale file whose pid now belongs to something else is not ours)
 our_pid() {
-  local name="$1" pattern="$2" pid
+  local name="$1" pattern="$2" pid cmdline
   [[ -f "$RUN/$name.pid" ]] || return 1
-  pid="$(cat "$RUN/$name.pid" 2>/dev/null)"
+  pid="$(cat "$RUN/$name.pid" 2>/dev/null)" || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern" || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$pattern"* ]] || return 1
   printf '%s' "$pid"
 }
 kafka_pid() { our_pid kafka "$STACK/kafka/server.properties"; }
@@ -147,7 +162,7 @@ registry_pid() { our_pid registry "$STACK/apicurio/app/quarkus-run.jar"; }
 redis_pid() { our_pid redis "redis-server"; }
 
 port_owner() { # best effort, for messages only
-  ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n1
+  ss -ltnpH "sport = :$1" 2>/dev/null | sed -n '/pid=/{s/.*pid=\([0-9]*\).*/\1/p;q;}' || true
 }
 
 stop_pid() { # stop_pid NAME PID GRACE_SECONDS [--kill]
@@ -179,6 +194,21 @@ log_since_start() { # log_since_start NAME LOG
   offset="$(cat "$RUN/$1.logoffset" 2>/dev/null || echo 0)"
   [[ "$offset" =~ ^[0-9]+$ ]] && ((offset <= $(stat -c %s "$2" 2>/dev/null || echo 0))) || offset=0
   tail -c +"$((offset + 1))" "$2" 2>/dev/null
+}
+
+# launched NAME: this command started NAME's process. TRACKLANE_STACK_STARTED (a file, set by
+# with-stack.sh) collects the names so the caller stops exactly what was started, nothing else.
+launched() {
+  STARTED_NOW+="$1 "
+  [[ -z "${TRACKLANE_STACK_STARTED:-}" ]] || printf '%s\n' "$1" >>"$TRACKLANE_STACK_STARTED"
+}
+launched_now() { [[ "$STARTED_NOW" == *" $1 "* ]]; }
+
+# A part that was running before this command and does not answer in time is left alone
+# (stopping it would take a busy, healthy broker down with it): say so and exit 2.
+not_answering() { # not_answering NAME PID WHAT
+  say "$1: already running (pid ${2:-?}) but $3 within ${TIMEOUT}s; left running (this command did not start it). Check $(rel "$LOGS") or stop it with 'stack.sh stop $1'" >&2
+  exit 2
 }
 
 fail_start() { # fail_start NAME LOG MESSAGE
@@ -289,23 +319,44 @@ start_kafka() {
     </dev/null >>"$LOGS/kafka.log" 2>&1 9>&- &
   echo $! >"$RUN/kafka.pid"
   disown $!
+  launched kafka
   say "kafka: starting Kafka $KAFKA_VERSION on $HOST:$KAFKA_PORT with Java $(java_major "$JAVA") (pid $!), log $(rel "$LOGS/kafka.log")"
+}
+
+# Readiness asks the broker itself, not its log: an ApiVersions request (v0, correlation id 7,
+# client id "stack.sh") on the client port must get its response (correlation id 7, error 0).
+# The port accepts TCP connections before the broker serves requests; Kafka enables request
+# processing on it only once the broker is caught up and unfenced, just before it logs
+# "Kafka Server started". Cheap (one round trip) and independent of the log's size.
+kafka_answers() {
+  local reply
+  reply="$( (exec 3<>"/dev/tcp/$HOST/$KAFKA_PORT" &&
+    printf '\x00\x00\x00\x12\x00\x12\x00\x00\x00\x00\x00\x07\x00\x08stack.sh' >&3 &&
+    bounded 3 head -c 10 <&3 | od -An -tx1) 2>/dev/null)" || return 1
+  reply="${reply//[[:space:]]/}"
+  [[ "$reply" == ????????000000070000 ]]
 }
 
 wait_kafka() {
   local pid deadline=$((SECONDS + TIMEOUT))
-  pid="$(kafka_pid)" || { tcp_open "$KAFKA_PORT" && return 0; fail_start kafka "$LOGS/kafka.log" "not running"; }
+  if ! pid="$(kafka_pid)"; then
+    tcp_open "$KAFKA_PORT" || fail_start kafka "$LOGS/kafka.log" "not running"
+    # not ours: wait for it like any other, never touch it
+    while ((SECONDS < deadline)); do kafka_answers && { say "kafka: ready on $HOST:$KAFKA_PORT"; return 0; }; sleep 0.3; done
+    not_answering kafka "$(port_owner "$KAFKA_PORT")" "did not answer an ApiVersions request on $HOST:$KAFKA_PORT"
+  fi
   while ((SECONDS < deadline)); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$RUN/kafka.pid"; fail_start kafka "$LOGS/kafka.log" "the broker exited during start-up"; }
-    if log_since_start kafka "$LOGS/kafka.log" | grep -q "Kafka Server started" &&
-      tcp_open "$KAFKA_PORT"; then
+    if kafka_answers; then
       say "kafka: ready on $HOST:$KAFKA_PORT"
       return 0
     fi
     sleep 0.3
   done
+  launched_now kafka ||
+    not_answering kafka "$pid" "did not answer an ApiVersions request on $HOST:$KAFKA_PORT"
   stop_pid kafka "$pid" 5 --kill
-  fail_start kafka "$LOGS/kafka.log" "not ready after ${TIMEOUT}s (stopped it)"
+  fail_start kafka "$LOGS/kafka.log" "not ready after ${TIMEOUT}s (stopped the broker this command started)"
 }
 
 stop_kafka() {
@@ -331,7 +382,7 @@ registry_ready() {
     local status
     status="$( (exec 3<>"/dev/tcp/$HOST/$REGISTRY_PORT" &&
       printf 'GET /apis/ccompat/v7/subjects HTTP/1.0\r\nHost: %s\r\n\r\n' "$HOST" >&3 &&
-      head -n1 <&3) 2>/dev/null || true)"
+      bounded 3 head -n1 <&3) 2>/dev/null || true)"
     [[ "$status" == *" 200"* ]]
   fi
 }
@@ -366,19 +417,26 @@ start_registry() {
     </dev/null >>"$LOGS/apicurio.log" 2>&1 9>&- &
   echo $! >"$RUN/registry.pid"
   disown $!
+  launched registry
   say "registry: starting Apicurio Registry $APICURIO_VERSION on $HOST:$REGISTRY_PORT with Java $(java_major "$JAVA") (pid $!), log $(rel "$LOGS/apicurio.log")"
 }
 
 wait_registry() {
   local pid deadline=$((SECONDS + TIMEOUT))
-  pid="$(registry_pid)" || { registry_ready && return 0; fail_start registry "$LOGS/apicurio.log" "not running"; }
+  if ! pid="$(registry_pid)"; then
+    tcp_open "$REGISTRY_PORT" || fail_start registry "$LOGS/apicurio.log" "not running"
+    while ((SECONDS < deadline)); do registry_ready && { say "registry: ready at $REGISTRY_API"; return 0; }; sleep 0.5; done
+    not_answering registry "$(port_owner "$REGISTRY_PORT")" "GET $REGISTRY_API/subjects did not answer 200"
+  fi
   while ((SECONDS < deadline)); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$RUN/registry.pid"; fail_start registry "$LOGS/apicurio.log" "the registry exited during start-up"; }
     if registry_ready; then say "registry: ready at $REGISTRY_API"; return 0; fi
     sleep 0.5
   done
+  launched_now registry ||
+    not_answering registry "$pid" "GET $REGISTRY_API/subjects did not answer 200"
   stop_pid registry "$pid" 5 --kill
-  fail_start registry "$LOGS/apicurio.log" "GET $REGISTRY_API/subjects did not answer 200 within ${TIMEOUT}s (stopped it)"
+  fail_start registry "$LOGS/apicurio.log" "GET $REGISTRY_API/subjects did not answer 200 within ${TIMEOUT}s (stopped the registry this command started)"
 }
 
 stop_registry() {
@@ -398,10 +456,10 @@ stop_registry() {
 
 redis_ping() {
   if command -v redis-cli >/dev/null 2>&1; then
-    [[ "$(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+    [[ "$(bounded 3 redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
   else
     local reply
-    reply="$( (exec 3<>"/dev/tcp/$HOST/$REDIS_PORT" && printf 'PING\r\n' >&3 && timeout 2 head -c 7 <&3) 2>/dev/null || true)"
+    reply="$( (exec 3<>"/dev/tcp/$HOST/$REDIS_PORT" && printf 'PING\r\n' >&3 && bounded 2 head -c 7 <&3) 2>/dev/null || true)"
     [[ "$reply" == "+PONG"* ]]
   fi
 }
@@ -428,6 +486,7 @@ start_redis() {
   redis-server --bind "$HOST" --port "$REDIS_PORT" --save "" --appendonly no --daemonize yes \
     --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" --dir "$DATA/redis" 9>&- ||
     fail_start redis "$LOGS/redis.log" "redis-server did not start"
+  launched redis
   say "redis: starting redis-server on $HOST:$REDIS_PORT, log $(rel "$LOGS/redis.log")"
 }
 
@@ -473,11 +532,11 @@ component_status() { # prints one line; returns 0 when the component answers
   local pid
   case "$1" in
     kafka)
-      if pid="$(kafka_pid)" && tcp_open "$KAFKA_PORT"; then
+      if pid="$(kafka_pid)" && kafka_answers; then
         say "kafka     up    $HOST:$KAFKA_PORT  (Kafka $KAFKA_VERSION, pid $pid, log $(rel "$LOGS/kafka.log"))"
       elif [[ -n "${pid:-}" ]]; then
-        say "kafka     down  (pid $pid is starting or stuck; log $(rel "$LOGS/kafka.log"))"; return 1
-      elif tcp_open "$KAFKA_PORT"; then
+        say "kafka     down  (pid $pid runs but does not answer: starting or stuck; log $(rel "$LOGS/kafka.log"))"; return 1
+      elif kafka_answers; then
         say "kafka     up    $HOST:$KAFKA_PORT  (not started by stack.sh)"
       else
         say "kafka     down"; return 1

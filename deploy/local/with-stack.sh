@@ -48,27 +48,33 @@ locked() {
 }
 
 lease_alive() { # a lease is a file named after the pid of a with-stack run
-  local pid="${1##*/}"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'with-stack'
+  local pid="${1##*/}" cmdline
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # read, then match: `tr | grep -q` under pipefail is 141 when grep quits first
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *with-stack* ]]
 }
 
 acquire() {
   : >"$LEASES/$$"
-  local c down=()
+  local c down=() started="$RUN/started.$$"
   for c in "${COMPONENTS[@]}"; do
     bash "$STACK_SH" status "$c" >/dev/null 2>&1 8>&- || down+=("$c")
   done
   ((${#down[@]} == 0)) && { say "stack already up"; return 0; }
   say "starting the local stack (${down[*]} down)"
-  if ! TRACKLANE_WITH_STACK=1 bash "$STACK_SH" up 8>&-; then
+  # stack.sh lists in $started the parts it really launched. Only those are ours to stop: a
+  # part that status called down may be running but busy, and must never be stopped here.
+  : >"$started"
+  if ! TRACKLANE_WITH_STACK=1 TRACKLANE_STACK_STARTED="$started" bash "$STACK_SH" up 8>&-; then
     say "the local stack did not start (see the messages above)"
-    for c in "${down[@]}"; do bash "$STACK_SH" stop "$c" 8>&- >/dev/null 2>&1 || true; done
-    rm -f "$LEASES/$$"
+    while read -r c; do bash "$STACK_SH" stop "$c" 8>&- >/dev/null 2>&1 || true; done <"$started"
+    rm -f "$LEASES/$$" "$started"
     return 1
   fi
-  if ((keep)); then return 0; fi
-  for c in "${down[@]}"; do grep -qx "$c" "$AUTOSTARTED" 2>/dev/null || echo "$c" >>"$AUTOSTARTED"; done
+  if ((keep)); then rm -f "$started"; return 0; fi
+  while read -r c; do grep -qx "$c" "$AUTOSTARTED" 2>/dev/null || echo "$c" >>"$AUTOSTARTED"; done <"$started"
+  rm -f "$started"
 }
 
 release() {
