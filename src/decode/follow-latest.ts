@@ -34,11 +34,8 @@ export class LatestReaderFollower {
     const key = `${source.name}|${writer.id}`;
     if (this.settled.has(key)) return undefined;
     if (source.readerSchema === 'pinned') {
-      // Chosen, but not silent: say once per writer that its new fields are dropped.
       this.settled.add(key);
-      if (writer.subject === source.subject) {
-        log.info({ source: source.name, subject: source.subject, writerId: writer.id, writerVersion: writer.version, readerVersion: reader.version }, 'a newer version of the source subject is read with the pinned reader schema; its new fields are dropped');
-      }
+      this.notePinned(source, writer, log).catch(() => undefined);
       return undefined;
     }
     let found = this.pending.get(key);
@@ -56,6 +53,18 @@ export class LatestReaderFollower {
       this.pending.set(key, found);
     }
     return found;
+  }
+
+  /**
+   * Pinned is chosen, but must not be silent: say once per writer id when the subject has moved
+   * on. Never awaited by the batch, so the registry is not on a pinned source's path.
+   */
+  private async notePinned(source: SourceSpec, writer: WriterSchema, log: Logger): Promise<void> {
+    const latest = await this.registry.latest(source.subject);
+    const reader = this.readers.get(source);
+    if (latest && latest.version > reader.version) {
+      log.info({ source: source.name, subject: source.subject, writerId: writer.id, latest: latest.version, reader: reader.version }, 'the source subject has a newer version; the pinned reader schema drops its new fields until a restart');
+    }
   }
 
   private async follow(source: SourceSpec, writer: WriterSchema, log: Logger): Promise<void> {

@@ -40,8 +40,8 @@ function order(id: string, ts: number): Order {
  * v1 events, enriched; then v3 registered and v3 events, v1 events and one event of an
  * unrelated record sent together, all with the engines running throughout.
  */
-async function runScenario(mode: 'latest' | 'pinned', instances: number, engines: Engine[]): Promise<Outcome> {
-  const f = writeFixture({ maxValueBytes: 2048 });
+async function runScenario(mode: 'latest' | 'pinned', instances: number, engines: Engine[], delivery: 'at-least-once' | 'exactly-once' = 'at-least-once'): Promise<Outcome> {
+  const f = writeFixture({ maxValueBytes: 2048, delivery });
   fs.copyFileSync(path.join(FIXTURES, 'order-v1.avsc'), path.join(f.dir, 'order.avsc'));
   if (mode === 'pinned') rewriteFixture(f, 'maxValueBytes: 2048', 'maxValueBytes: 2048\n      readerSchema: pinned');
   await initTopology(loadTopology(f.file));
@@ -149,6 +149,28 @@ describe('readerSchema: latest (the default)', () => {
   });
 
   it('still dead-letters a writer schema the reader cannot resolve as SCHEMA_MISMATCH', () => {
+    expectOneSchemaMismatch(o);
+  });
+});
+
+describe('readerSchema: latest with exactly-once delivery', () => {
+  const engines: Engine[] = [];
+  let o: Outcome;
+
+  beforeAll(async () => {
+    o = await runScenario('latest', 1, engines, 'exactly-once');
+  });
+
+  afterAll(async () => {
+    for (const e of engines) await e.stop();
+    if (o) await deleteTopics(o.f.topics);
+  });
+
+  it('switches between transactions: every committed record decodes, v3 fields included', () => {
+    expect(o.byId.size).toBe(3 * BATCH);
+    for (const { value } of rowsOf(o, 'v3')) expect(value.coupon).toBe(`C-${value.event_id.slice(3)}`);
+    for (const { value } of rowsOf(o, 'after')) expect(value.coupon).toBeNull();
+    for (const rows of o.byId.values()) expect(rows).toHaveLength(1);
     expectOneSchemaMismatch(o);
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import avro from 'avsc';
+import pino from 'pino';
 import { LatestReaderFollower } from '../../src/decode/follow-latest';
 import { ReaderSchemas } from '../../src/decode/reader';
 import type { Registry, SubjectVersion, WriterSchema } from '../../src/decode/registry';
@@ -98,19 +99,33 @@ describe('LatestReaderFollower', () => {
     expect(follower.check(source, v3, log)).toBeUndefined();
   });
 
-  it('looks nothing up for the reader itself, older versions of the subject, or a pinned source', async () => {
+  it('looks nothing up for the reader itself or older versions of the subject', async () => {
     const { registry, source, v1 } = setUp();
     const readers = await ReaderSchemas.load(registry, [source]);
     registry.latestCalls = 0;
     const follower = new LatestReaderFollower(registry, readers);
     expect(follower.check(source, v1, log)).toBeUndefined();
     const v3 = registry.add(source.subject, V3);
-    const pinned = new LatestReaderFollower(registry, readers);
-    expect(pinned.check({ ...source, readerSchema: 'pinned' }, v3, log)).toBeUndefined();
-    expect(registry.latestCalls).toBe(0);
     await follower.check(source, v3, log);
     expect(follower.check(source, v1, log)).toBeUndefined();
     expect(registry.latestCalls).toBe(1);
+  });
+
+  it('keeps a pinned reader, waits for nothing, and says once that the subject moved on', async () => {
+    const pinned = { ...testSource(), readerSchema: 'pinned' as const };
+    const { registry } = setUp(pinned);
+    const readers = await ReaderSchemas.load(registry, [pinned]);
+    const lines: Array<{ msg: string; latest?: number }> = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const follower = new LatestReaderFollower(registry, readers);
+    const v3 = registry.add(pinned.subject, V3);
+    registry.latestCalls = 0;
+    expect(follower.check(pinned, v3, capture)).toBeUndefined();
+    expect(follower.check(pinned, v3, capture)).toBeUndefined();
+    await new Promise((r) => setImmediate(r));
+    expect(readers.get(pinned).version).toBe(1);
+    expect(registry.latestCalls).toBe(1);
+    expect(lines.map((l) => [l.msg, l.latest])).toEqual([[expect.stringContaining('pinned reader schema drops its new fields'), 2]]);
   });
 
   it('asks once about a writer of another subject, and keeps the reader when the latest version is unchanged', async () => {
