@@ -32,6 +32,9 @@ export function registryOptionsFromEnv(env = process.env): RegistryOptions {
   };
 }
 
+/** One version of a subject as the registry holds it. */
+export interface SubjectVersion { id: number; version: number; schema: string; schemaType: string }
+
 interface HttpError { status?: number }
 
 /** How long a 404 for a schema id is reused before the registry is asked again. */
@@ -147,7 +150,7 @@ export class Registry {
   }
 
   /** Latest registered schema of a subject, or undefined when the subject does not exist. */
-  async latest(subject: string): Promise<{ id: number; version: number; schema: string; schemaType: string } | undefined> {
+  async latest(subject: string): Promise<SubjectVersion | undefined> {
     const res = await this.get(`/subjects/${encodeURIComponent(subject)}/versions/latest`);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new InfrastructureError('registry', `schema registry answered ${res.status} for subject ${subject}`);

@@ -1,34 +1,54 @@
 import type avro from 'avsc';
 import { DataError } from '../errors';
-import type { PipelineEvent, Stage } from '../pipeline/event';
+import type { PipelineEvent, Stage, StageContext } from '../pipeline/event';
 import { fail, isLive } from '../pipeline/event';
 import type { SourceSpec } from '../topology/types';
 import { readWireFrame, type WireFrame } from './wire';
 import type { Registry, WriterSchema } from './registry';
-import { ReaderSchemas } from './reader';
+import type { ReaderSchemas } from './reader';
+import { LatestReaderFollower } from './follow-latest';
 
 /**
  * Decode: Confluent wire frame -> writer schema by id (cached) -> value read with the
  * topology's reader schema, so data written with an older compatible version arrives in the
- * current shape. Bad values are marked with their reason; registry outages throw.
+ * current shape. A writer id not met before may bring a newer reader schema (`readerSchema:
+ * latest`, ./follow-latest.ts); it is settled before the batch decodes, so one batch is read
+ * with one reader. Bad values are marked with their reason; registry outages throw.
  */
 export function createDecodeStage(registry: Registry, readers: ReaderSchemas): Stage {
-  // avsc resolvers are costly to build and immutable: one per (reader, writer id).
-  const resolvers = new Map<string, avro.Resolver>();
+  // avsc resolvers are costly to build and immutable: one per (reader, writer id). Keyed by
+  // the reader's type, so a replaced reader takes its resolvers with it.
+  const resolvers = new WeakMap<avro.Type, Map<number, avro.Resolver>>();
+  const follower = new LatestReaderFollower(registry, readers);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
 
   function resolver(source: SourceSpec, reader: avro.Type, writer: WriterSchema & { kind: 'avro' }): avro.Resolver {
-    const key = `${source.name}|${writer.id}`;
-    let found = resolvers.get(key);
+    let byWriter = resolvers.get(reader);
+    if (!byWriter) resolvers.set(reader, (byWriter = new Map()));
+    let found = byWriter.get(writer.id);
     if (!found) {
       try {
         found = reader.createResolver(writer.type);
       } catch (err) {
         throw new DataError('SCHEMA_MISMATCH', `writer schema ${writer.id} (${writer.subject} v${writer.version}) cannot be read as ${source.subject}: ${(err as Error).message}`);
       }
-      resolvers.set(key, found);
+      byWriter.set(writer.id, found);
     }
     return found;
+  }
+
+  /** Waits for the reader schema checks of writer ids the batch's sources have not met. */
+  async function followLatest(ids: Map<SourceSpec, Set<number>>, writers: Map<number, WriterSchema | DataError>, ctx: StageContext): Promise<void> {
+    const checks: Promise<void>[] = [];
+    for (const [source, seen] of ids) {
+      for (const id of seen) {
+        const writer = writers.get(id);
+        if (!writer || writer instanceof DataError) continue;
+        const check = follower.check(source, writer, ctx.log);
+        if (check) checks.push(check);
+      }
+    }
+    await Promise.all(checks);
   }
 
   /** Size and frame checks; the schema id to look up. */
@@ -86,17 +106,21 @@ export function createDecodeStage(registry: Registry, readers: ReaderSchemas): S
 
   return {
     name: 'decode',
-    async process(batch) {
+    async process(batch, ctx) {
       // Three passes, so a batch awaits once per distinct schema id rather than once per event:
-      // frames, writer schemas (cached by the registry), then synchronous decoding.
+      // frames, writer schemas (cached by the registry) and reader checks, then synchronous decoding.
       const frames = new Map<PipelineEvent, WireFrame>();
       const lookups = new Map<number, Promise<WriterSchema>>();
+      const idsBySource = new Map<SourceSpec, Set<number>>();
       for (const ev of batch) {
         if (!isLive(ev)) continue;
         guarded(ev, () => {
           const frame = frameOf(ev);
           frames.set(ev, frame);
           if (!lookups.has(frame.schemaId)) lookups.set(frame.schemaId, registry.writerSchema(frame.schemaId));
+          let ids = idsBySource.get(ev.source);
+          if (!ids) idsBySource.set(ev.source, (ids = new Set()));
+          ids.add(frame.schemaId);
         });
       }
       const writers = new Map<number, WriterSchema | DataError>();
@@ -110,6 +134,7 @@ export function createDecodeStage(registry: Registry, readers: ReaderSchemas): S
           }
         }),
       );
+      await followLatest(idsBySource, writers, ctx);
       for (const [ev, frame] of frames) {
         guarded(ev, () => {
           const writer = writers.get(frame.schemaId)!;

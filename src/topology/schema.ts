@@ -29,6 +29,7 @@ export const DEFAULTS = Object.freeze({
   tiers: 'google-sre',
   dedupeWindow: '24h',
   onConflict: 'deadletter',
+  readerSchema: 'latest',
 } as const);
 
 // --- sources --------------------------------------------------------------------------------
@@ -46,6 +47,7 @@ const source = strictObject({
   }),
   idempotencyKey: field,
   maxValueBytes: z.number().int().min(1).max(64 * MiB).default(DEFAULTS.maxValueBytes),
+  readerSchema: z.enum(['latest', 'pinned']).default(DEFAULTS.readerSchema),
 }).transform((s) => ({
   name: s.name,
   topic: s.topic,
@@ -57,6 +59,7 @@ const source = strictObject({
   eventTime: { field: s.eventTime.field, maxFutureSkewMs: s.eventTime.maxFutureSkew },
   idempotencyKey: s.idempotencyKey,
   maxValueBytes: s.maxValueBytes,
+  readerSchema: s.readerSchema,
 }));
 
 // --- enrich ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 export type Delivery = 'exactly-once' | 'at-least-once';
 export type SourceFormat = 'avro' | 'json-schema';
+export type ReaderSchemaMode = 'latest' | 'pinned';
 
 export interface SourceSpec {
   name: string;
@@ -17,6 +18,11 @@ export interface SourceSpec {
   idempotencyKey: string;
   /** Values above this many bytes are dead-lettered as OVERSIZE. */
   maxValueBytes: number;
+  /**
+   * `latest`: a newer compatible version of `subject`, registered while the engine runs, becomes
+   * the reader schema (and re-derives the enriched schema); `pinned`: the version at start stays.
+   */
+  readerSchema: ReaderSchemaMode;
 }
 
 export interface CorrelationStep { kind: 'correlation'; field: string; header: string; generate: boolean }

@@ -24,6 +24,7 @@ export function testSource(topic = 'raw.test'): SourceSpec {
     eventTime: { field: 'ts', maxFutureSkewMs: 300_000 },
     idempotencyKey: 'event_id',
     maxValueBytes: 1_000_000,
+    readerSchema: 'latest',
   };
 }
 
