@@ -18,11 +18,11 @@ export function registerCheck(program: Command): void {
   program
     .command('check')
     .description('validate topology files; every error of every file as file:line:col, exit 1 if any')
-    .option('-t, --topology <file>', 'topology YAML file or quoted glob (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('-t, --topology <file>', 'topology YAML file or quoted glob (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .argument('[files...]', 'more topology files or globs')
     .action(
-      action(async (files: string[], opts: { topology: string[] }) => {
-        const patterns = [...opts.topology, ...files];
+      action(async (files: string[], opts: { topology?: string[] }) => {
+        const patterns = [...(opts.topology ?? []), ...files];
         if (patterns.length === 0) throw new UserError('name a topology: tracklane check -t FILE [-t FILE ...]');
         return checkAll(patterns);
       }),

@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import { version } from '../../package.json';
 import { registerBench } from './bench';
 import { registerCheck } from './check';
+import { registerCompletion } from './completion';
 import { registerConsume } from './consume';
 import { registerDemo } from './demo';
+import { attachEnvHelp } from './env-help';
 import { registerInit } from './init';
 import { registerProduce } from './produce';
 import { registerReplay } from './replay';
@@ -26,6 +28,8 @@ registerRules(program);
 registerReplay(program);
 registerDemo(program);
 registerBench(program);
+registerCompletion(program);
+attachEnvHelp(program);
 
 program
   .parseAsync(process.argv)
