@@ -8,6 +8,7 @@ import { readWireFrame, writeAvroFrame } from '../decode/wire';
 import { checkoutTraffic } from '../demo/traffic';
 import { formatSnapshot, snapshot } from '../demo/summary';
 import { Engine } from '../engine';
+import { logger } from '../observability/logger';
 import { packageRoot } from '../package-root';
 import { createKafka, PRODUCER_OPTIONS } from '../source/kafka';
 import { createRedis, waitUntilReady } from '../state/redis';
@@ -115,6 +116,9 @@ export function registerDemo(program: Command): void {
     .action(
       action(async (opts: { topology: string; exit?: boolean }) => {
         process.env.TRACKLANE_PSEUDONYM_KEYS ??= 'demo:demo-only-key-not-for-production';
+        // The summary is the demo's output; of the logs only what a user should act on
+        // (warn and above), unless LOG_LEVEL asks for more. Child loggers are made from here on.
+        if (process.env.LOG_LEVEL === undefined) logger.level = 'warn';
         const topology = loadTopology(opts.topology);
         const port = Number(process.env.TRACKLANE_METRICS_PORT ?? 9464);
         const say = (s: string) => process.stdout.write(s + '\n');

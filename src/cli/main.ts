@@ -1,33 +1,6 @@
-import { Command } from 'commander';
-import { version } from '../../package.json';
-import { registerBench } from './bench';
-import { registerCheck } from './check';
-import { registerConsume } from './consume';
-import { registerDemo } from './demo';
-import { registerInit } from './init';
-import { registerProduce } from './produce';
-import { registerReplay } from './replay';
-import { registerRules } from './rules';
-import { registerRun } from './run';
-import { registerStack } from './stack';
+import { createProgram } from './program';
 
-const program = new Command('tracklane')
-  .description('Streaming enrichment and SLO engine on Kafka')
-  .version(version)
-  .showHelpAfterError();
-
-registerStack(program);
-registerCheck(program);
-registerInit(program);
-registerRun(program);
-registerProduce(program);
-registerConsume(program);
-registerRules(program);
-registerReplay(program);
-registerDemo(program);
-registerBench(program);
-
-program
+createProgram()
   .parseAsync(process.argv)
   .catch((err) => {
     process.stderr.write(`error: ${(err as Error).message}\n`);

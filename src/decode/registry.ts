@@ -2,6 +2,8 @@ import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { DataError, InfrastructureError } from '../errors';
+import { RetryTracker } from '../observability/client-log';
+import { logger } from '../observability/logger';
 import { backoffDelay } from '../state/retry';
 
 /**
@@ -36,6 +38,17 @@ export function registryOptionsFromEnv(env = process.env): RegistryOptions {
 export interface SubjectVersion { id: number; version: number; schema: string; schemaType: string }
 
 interface HttpError { status?: number }
+
+/** Registration retries are routine (a slow or restarting registry): debug and counted, warn when they persist. */
+const retries = new RetryTracker('registry', logger.child({ stage: 'registry' }));
+
+/** A bounded reason for tracklane_client_retries_total. */
+function retryReason(err: InfrastructureError): string {
+  if (/did not answer/.test(err.message)) return 'TIMEOUT';
+  if (/raced another registration/.test(err.message)) return 'REGISTRATION_RACE';
+  const status = (err.cause as HttpError | undefined)?.status;
+  return status !== undefined && status >= 500 ? 'SERVER_ERROR' : 'UNAVAILABLE';
+}
 
 /** How long a 404 for a schema id is reused before the registry is asked again. */
 export const UNKNOWN_ID_TTL_MS = 5_000;
@@ -169,8 +182,11 @@ export class Registry {
       try {
         return await this.registerOnce(subject, schema, kind);
       } catch (err) {
+        // The last failure goes to the caller, which reports it: giving up is its call to log.
         if (!(err instanceof InfrastructureError) || attempt >= REGISTER_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, backoffDelay(attempt - 1)));
+        const delayMs = backoffDelay(attempt - 1);
+        retries.retrying(retryReason(err), { subject, attempt, delayMs, error: err.message }, 'schema registration failed; retrying');
+        await new Promise((r) => setTimeout(r, delayMs));
       }
     }
   }

@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { clientRetriesCounter } from './client-log';
 
 /**
  * One prom-client registry per engine (tests run several in one process). Every series
@@ -44,6 +45,7 @@ export function createMetrics(topology: string, sliLabelNames: readonly string[]
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [registry],
     }),
+    clientRetries: clientRetriesCounter(registry),
     infraRetries: counter('tracklane_infrastructure_retries_total', 'Batches retried because Kafka, the registry or Redis was unavailable', ['dependency']),
     sliGood: counter('tracklane_sli_good_total', 'Good events per SLI', sliLabels),
     sliEvents: counter('tracklane_sli_events_total', 'Valid events per SLI', sliLabels),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import { UserError } from '../errors';
-import { logger } from '../observability/logger';
+import { kafkaLogCreator } from '../observability/client-log';
 import { javaCompatiblePartitioner } from '../sink/partitioner';
 import { installLinearHeaderDecoding } from './record-headers';
 
@@ -43,16 +43,4 @@ export const PRODUCER_OPTIONS = {
 
 export function createKafka(clientId: string, env = process.env): Kafka {
   return new Kafka(kafkaConfigFromEnv(clientId, env));
-}
-
-/** kafkajs logs go through pino, never with broker credentials. */
-function kafkaLogCreator() {
-  const log = logger.child({ stage: 'kafkajs' });
-  return ({ level, log: entry }: { level: number; log: { message: string; [k: string]: unknown } }) => {
-    const { message, broker, groupId, error } = entry;
-    const fields = { broker, groupId, error };
-    if (level === logLevel.ERROR) log.error(fields, message);
-    else if (level === logLevel.WARN) log.warn(fields, message);
-    else log.debug(fields, message);
-  };
 }

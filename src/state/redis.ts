@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import { InfrastructureError, UserError } from '../errors';
+import { RetryTracker } from '../observability/client-log';
 import type { Logger } from '../observability/logger';
 
 // The one place where Tracklane talks to ioredis directly: client construction, the Lua
@@ -71,7 +72,7 @@ export interface CreateRedisOptions {
   /** Defaults to env REDIS_URL, then redis://127.0.0.1:6379. A comma-separated list means Redis Cluster. */
   url?: string;
   env?: NodeJS.ProcessEnv;
-  log?: Pick<Logger, 'warn'>;
+  log?: Pick<Logger, 'debug' | 'warn'>;
   connectionName?: string;
 }
 
@@ -116,14 +117,16 @@ export function createRedis(opts: CreateRedisOptions = {}): RedisClient {
     };
     client = new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
   }
-  // Without a listener ioredis prints every failed reconnect to stderr. Log once per outage.
-  let down = false;
+  // Without a listener ioredis prints every failed reconnect to stderr. A reconnect is
+  // routine (Redis restarted, a failover): debug and counted; warn once the outage outlasts
+  // the bound (client-log.ts). The client never gives up, so nothing here is an error.
+  const tracker = opts.log ? new RetryTracker('redis', opts.log) : undefined;
   client.on('error', (err: Error) => {
-    if (down) return;
-    down = true;
-    opts.log?.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'redis connection error');
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code && /^[A-Z][A-Z_]{1,30}$/.test(code) ? code : 'other';
+    tracker?.retrying(reason, { err: { message: err.message, code } }, 'redis connection error');
   });
-  client.on('ready', () => { down = false; });
+  client.on('ready', () => tracker?.recovered());
   return client;
 }
 

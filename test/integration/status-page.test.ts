@@ -203,6 +203,33 @@ describe('status page', () => {
       expect(Math.min(...c.lines)).toBeGreaterThanOrEqual(2);
     }
 
+    // Ratio charts end at 100% (a ratio cannot pass it) and start just under their lowest value.
+    const axes = await page.evaluate(() => {
+      const s = (window as unknown as { tracklaneStatus: { charts: Record<string, { data: Array<Array<number | null>>; scales: Record<string, { min: number; max: number }> }> } }).tracklaneStatus;
+      return ['chart-sli-ratio', 'chart-budget'].map((id) => {
+        const u = s.charts[id];
+        const values = u.data.slice(1).flat().filter((v): v is number => v !== null && Number.isFinite(v));
+        return { id, min: u.scales.y.min, max: u.scales.y.max, lowest: Math.min(...values) };
+      });
+    });
+    for (const a of axes) {
+      expect({ id: a.id, max: a.max }).toEqual({ id: a.id, max: 1 });
+      expect(a.min).toBeLessThanOrEqual(a.lowest);
+      expect(a.min).toBeGreaterThanOrEqual(a.lowest - 0.05 * (1 - a.lowest) - 1e-9);
+    }
+    // Each chart says what its lines are: a note under it and uPlot's legend of line names.
+    const explained = await page.evaluate(() => [...document.querySelectorAll('figure.panel')].map((f) => ({
+      id: f.querySelector('.chart')?.id,
+      note: f.querySelector('.chart-note')?.textContent ?? '',
+      legend: [...f.querySelectorAll('.u-legend .u-series .u-label')].map((l) => l.textContent ?? '').filter(Boolean),
+    })));
+    expect(explained).toHaveLength(charts.length);
+    for (const e of explained) {
+      expect(e.note.length).toBeGreaterThan(30);
+      expect(e.legend.length).toBeGreaterThanOrEqual(2); // time plus at least one line
+    }
+    expect(explained.find((e) => e.id === 'chart-sli-ratio')!.legend).toEqual(expect.arrayContaining(['checkout-availability', 'checkout-latency']));
+
     // Cells the script rewrote read as the server's formats would write them.
     const cells = await page.evaluate(() => {
       const s = (window as unknown as { tracklaneStatus: { doc: StatusDocument } }).tracklaneStatus;

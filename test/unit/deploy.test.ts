@@ -4,6 +4,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { createMetrics } from '../../src/observability/metrics';
 import { loadTopology } from '../../src/topology/load';
+import { envNamesReadByCode } from '../helpers/env-names';
 
 // The compose, Kubernetes and Grafana files cannot run here (no Docker, no cluster), so they
 // are held to the code by parsing: env names the code reads, the metrics port, metric names
@@ -34,17 +35,6 @@ function yamlDocs(rel: string): Doc[] {
 const YAML_FILES = FILES.filter((f) => /\.ya?ml$/.test(f));
 const JSON_FILES = FILES.filter((f) => f.endsWith('.json'));
 const docsOf = (dir: string) => YAML_FILES.filter((f) => f.startsWith(dir + '/')).flatMap((f) => yamlDocs(f).filter(Boolean).map((doc) => ({ file: f, doc })));
-
-/** Every env name the code reads: `env.X`, `process.env.X`, `env['X']` anywhere under src/. */
-function envNamesReadByCode(): Set<string> {
-  const names = new Set<string>();
-  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
-  for (const file of walk(path.join(ROOT, 'src'))) {
-    const text = fs.readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\benv\s*(?:\.\s*([A-Z][A-Z0-9_]*)\b|\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\])/g)) names.add(m[1] ?? m[2]);
-  }
-  return names;
-}
 
 /** The default of --metrics-port, as the CLI defines it. */
 function defaultMetricsPort(): number {

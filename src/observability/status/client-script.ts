@@ -93,16 +93,24 @@ export const CLIENT_SCRIPT = String.raw`
   }
   function pct(digits) { return function (v) { return (v * 100).toFixed(digits) + '%'; }; }
 
+  // A ratio (an SLI, the budget left) never passes 100%: the axis runs from the lowest value
+  // shown, with a little room under it, to exactly 100%, not to uPlot's padded 200%.
+  function ratioRange(u, min) {
+    if (!isNum(min)) return [0, 1];
+    if (min >= 1) return [0.99, 1];
+    return [min - (1 - min) * 0.05, 1];
+  }
+
   // One chart = a title-less uPlot with x = sample time (s) and one line per column.
   function chartSpecs(doc) {
     var s = doc.series, specs = [];
     if (doc.slos.length) {
       specs.push({
-        id: 'chart-sli-ratio', fmt: pct(2), legendFmt: fmtRatio,
+        id: 'chart-sli-ratio', fmt: pct(2), legendFmt: fmtRatio, range: ratioRange,
         lines: doc.slos.map(function (slo, i) { return { label: slo.name, color: PALETTE[i % PALETTE.length], data: s.sliRatio[slo.name] }; }),
       });
       specs.push({
-        id: 'chart-budget', fmt: pct(0), legendFmt: fmtBudget,
+        id: 'chart-budget', fmt: pct(0), legendFmt: fmtBudget, range: ratioRange,
         lines: doc.slos.map(function (slo, i) { return { label: slo.name, color: PALETTE[i % PALETTE.length], data: s.budgetRemaining[slo.name] }; }),
       });
       doc.slos.forEach(function (slo) {
@@ -179,7 +187,7 @@ export const CLIENT_SCRIPT = String.raw`
         cursor: { drag: { x: false, y: false } },
         // Labels only: the table above has the current values.
         legend: { live: false },
-        scales: { x: { time: true } },
+        scales: spec.range ? { x: { time: true }, y: { range: spec.range } } : { x: { time: true } },
         hooks: spec.guides ? { draw: [drawGuides(spec.guides)] } : {},
         axes: [
           { stroke: '#6b7280', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e3e6eb', width: 1 } },

@@ -74,6 +74,18 @@ function sloRow(slo: SloInfo, r: SloReading | undefined, color: string): string 
 </tr>`;
 }
 
+/** What the lines of each chart are, under the chart next to uPlot's legend of line names. */
+export const CHART_NOTES = {
+  sliRatio: 'One line per SLO: good &divide; valid events of its SLI in the last closed window. The axis ends at 100%, the most a ratio can be.',
+  budget: 'One line per SLO: the share of its error budget left over the rolling period; below 0% the budget is spent.',
+  burn: 'One line per window, light (short) to dark (long): how fast the budget burns, 1&times; spends it exactly over the period. Dashed: the tiers&rsquo; thresholds.',
+  throughput: 'Events per second consumed from the sources, enriched, and dead-lettered.',
+};
+
+function chartPanel(id: string, title: string, subtitle: string, note: string): string {
+  return `<figure class="panel"><figcaption>${title} <span class="muted">${esc(subtitle)}</span></figcaption><div class="chart" id="${esc(id)}"></div><p class="chart-note muted small">${note}</p></figure>`;
+}
+
 export const PALETTE = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626'];
 
 export function renderStatusPage(doc: StatusDocument): string {
@@ -82,7 +94,7 @@ export function renderStatusPage(doc: StatusDocument): string {
   const p = latest?.pipeline;
   const rows = doc.slos.map((s, i) => sloRow(s, latest?.slos[s.name], PALETTE[i % PALETTE.length])).join('\n');
   const burnCharts = doc.slos.filter((s) => s.windows.length).map((s) =>
-    `<figure class="panel"><figcaption>Burn rate &middot; ${esc(s.name)} <span class="muted">by window</span></figcaption><div class="chart" id="chart-burn-${esc(s.name)}"></div></figure>`).join('\n');
+    chartPanel(`chart-burn-${s.name}`, `Burn rate &middot; ${esc(s.name)}`, 'by window', CHART_NOTES.burn)).join('\n');
   const hasSlos = doc.slos.length > 0;
   return `<!doctype html>
 <html lang="en">
@@ -120,10 +132,10 @@ ${rows}
 </table>` : '<p class="muted">This topology defines no SLOs (spec.slos).</p>'}
 </section>
 <section class="charts">
-${hasSlos ? `<figure class="panel"><figcaption>SLI ratio <span class="muted">last closed window, worst label set</span></figcaption><div class="chart" id="chart-sli-ratio"></div></figure>
-<figure class="panel"><figcaption>Error budget left <span class="muted">over the rolling period</span></figcaption><div class="chart" id="chart-budget"></div></figure>
+${hasSlos ? `${chartPanel('chart-sli-ratio', 'SLI ratio', 'last closed window, worst label set', CHART_NOTES.sliRatio)}
+${chartPanel('chart-budget', 'Error budget left', 'over the rolling period', CHART_NOTES.budget)}
 ${burnCharts}` : ''}
-<figure class="panel"><figcaption>Throughput <span class="muted">events per second</span></figcaption><div class="chart" id="chart-throughput"></div></figure>
+${chartPanel('chart-throughput', 'Throughput', 'events per second', CHART_NOTES.throughput)}
 </section>
 </main>
 <script id="status-data" type="application/json">${scriptJson(doc)}</script>
@@ -187,6 +199,7 @@ th { text-align:left; font-weight:500; color:var(--muted); font-size:12px; }
 .charts .panel:last-child:nth-child(odd) { grid-column:1 / -1; }
 figcaption { font-weight:600; margin-bottom:8px; } figcaption .muted { font-weight:400; font-size:12px; margin-left:6px; }
 .chart { width:100%; min-height:230px; }
+.chart-note { margin:6px 0 0; }
 .uplot { font-family:inherit; } .u-legend { font-size:12px; }
 @media (max-width: 1000px) { .charts { grid-template-columns:1fr; } .cards { grid-template-columns:repeat(2, minmax(0, 1fr)); } }
 `;
