@@ -1,6 +1,6 @@
 // The loaded, validated topology: what every stage of the pipeline reads.
 // Durations are already milliseconds; CEL expressions are kept as source text here and
-// compiled once by src/topology/cel.ts.
+// compiled once by src/expr/cel.ts.
 
 export type Delivery = 'exactly-once' | 'at-least-once';
 export type SourceFormat = 'avro' | 'json-schema';

@@ -1,6 +1,6 @@
 import type { PipelineEvent } from '../pipeline/event';
 import { isLive } from '../pipeline/event';
-import { celScope, compileCel, type CelProgram } from '../topology/cel';
+import { celScope, compileCel, type CelProgram } from '../expr/cel';
 import type { SliSpec } from '../topology/types';
 import type { SliObservation } from './bucket';
 import { seriesLabels } from './series-cap';

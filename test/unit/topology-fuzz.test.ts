@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { UserError } from '../../src/errors';
-import { CelEvaluationError, compileCel } from '../../src/topology/cel';
+import { CelEvaluationError, compileCel } from '../../src/expr/cel';
 import { loadTopology, loadTopologyText, MAX_TOPOLOGY_BYTES } from '../../src/topology/load';
 import type { Topology } from '../../src/topology/types';
 import { createRng, fuzzSeed, type Rng } from '../helpers/fuzz';

@@ -4,7 +4,7 @@ import avro from 'avsc';
 import { Command } from 'commander';
 import { UserError } from '../../src/errors';
 import { registerCheck } from '../../src/cli/check';
-import { CelCompileError, CelEvaluationError, compileCel, MAX_SOURCE_LENGTH } from '../../src/topology/cel';
+import { CelCompileError, CelEvaluationError, compileCel, MAX_SOURCE_LENGTH } from '../../src/expr/cel';
 import { DurationError, formatDuration, parseDuration } from '../../src/topology/duration';
 import { loadTopology, loadTopologyText } from '../../src/topology/load';
 import { DEFAULTS } from '../../src/topology/schema';
