@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../errors';
+import { expressionNotes } from '../topology/expressions';
 import { loadTopology } from '../topology/load';
 import { action } from './command';
 
@@ -18,6 +19,7 @@ export function registerCheck(program: Command): void {
         try {
           const t = loadTopology(opts.topology);
           const steps = t.enrich.length;
+          for (const note of expressionNotes(t)) process.stdout.write(`${note}\n`);
           process.stdout.write(`ok: ${t.name} v${t.version}: ${t.sources.length} sources, ${steps} steps, ${t.slis.length} SLIs, ${t.slos.length} SLOs\n`);
           return EXIT.ok;
         } catch (err) {

@@ -97,3 +97,10 @@ function celTypeOfJson(prop: unknown): string {
       return 'dyn';
   }
 }
+
+/** A reader schema as the engine loads it from the registry (structurally: src/decode/reader.ts). */
+export type LoadedReaderSchema = { kind: 'avro'; type: avro.Type } | { kind: 'json'; schema: Record<string, unknown> };
+
+export function readerVariables(reader: LoadedReaderSchema, describe: string): CelVariables {
+  return reader.kind === 'avro' ? avroVariables(reader.type, describe) : jsonSchemaVariables(reader.schema, describe);
+}

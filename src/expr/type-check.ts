@@ -69,7 +69,7 @@ export function typeCheckCel(expr: string, vars: CelVariables): void {
     const unknown = /^Unknown variable: (\w+)/.exec(err.summary);
     const summary = unknown
       ? `field "${unknown[1]}" is not in the schema of ${vars.describe}`
-      : `${err.summary.split(FIELD_ALIAS).join('')} (field types from the schema of ${vars.describe})`;
+      : `${err.summary.split(FIELD_ALIAS).join('')}; field types from the schema of ${vars.describe}`;
     throw new CelCompileError(expr, summary, err.offset, { cause: checked.error });
   }
   if (checked.type !== 'bool' && checked.type !== 'dyn') {

@@ -47,10 +47,17 @@ export async function registerSloSchemas(
   registry: { register(subject: string, schema: string): Promise<number> },
   topology: Topology,
 ): Promise<SloSchemaIds> {
-  const sliWindow = await registry.register(`${topology.outputs.metrics.topic}-value`, JSON.stringify(sliWindowSchema));
-  const alert =
-    topology.outputs.alerts.format === 'avro' ? await registry.register(`${topology.outputs.alerts.topic}-value`, JSON.stringify(alertSchema)) : undefined;
+  const { metrics, alerts } = sloOutputs(topology);
+  const sliWindow = await registry.register(`${metrics.topic}-value`, JSON.stringify(sliWindowSchema));
+  const alert = alerts.format === 'avro' ? await registry.register(`${alerts.topic}-value`, JSON.stringify(alertSchema)) : undefined;
   return { sliWindow, alert };
+}
+
+/** The loader requires both outputs whenever there are SLIs or SLOs. */
+function sloOutputs(topology: Topology): Required<Pick<Topology['outputs'], 'metrics' | 'alerts'>> {
+  const { metrics, alerts } = topology.outputs;
+  if (!metrics || !alerts) throw new Error(`topology ${topology.name} has SLIs but no outputs.metrics / outputs.alerts`);
+  return { metrics, alerts };
 }
 
 export class SloObserver implements BatchObserver {
@@ -101,14 +108,14 @@ export class SloObserver implements BatchObserver {
 
   private windowMessage(w: SliWindow): OutputMessage {
     return {
-      topic: this.o.topology.outputs.metrics.topic,
+      topic: sloOutputs(this.o.topology).metrics.topic,
       key: sliWindowKey(w, labelsKey(w.labels)),
       value: writeAvroFrame(this.o.schemaIds.sliWindow, sliWindowType, w),
     };
   }
 
   private alertMessage(a: Alert): OutputMessage {
-    const { alerts } = this.o.topology.outputs;
+    const { alerts } = sloOutputs(this.o.topology);
     if (alerts.format === 'json') return { topic: alerts.topic, key: a.dedup_key, value: Buffer.from(JSON.stringify(a)) };
     if (this.o.schemaIds.alert === undefined) throw new Error('alerts are Avro but no schema id for tracklane.Alert was given');
     return { topic: alerts.topic, key: a.dedup_key, value: writeAvroFrame(this.o.schemaIds.alert, alertType, a) };

@@ -35,8 +35,10 @@ export interface DedupeSpec { key: string; windowMs: number; onConflict: 'deadle
 export interface OutputsSpec {
   enriched: { topic: string; partitions?: number };
   deadLetter: { topic: string; partitions?: number };
-  metrics: { topic: string; partitions?: number };
-  alerts: { topic: string; partitions?: number; format: 'avro' | 'json' };
+  /** Present whenever the topology has SLIs or SLOs (the loader requires it then). */
+  metrics?: { topic: string; partitions?: number };
+  /** Present whenever the topology has SLIs or SLOs (the loader requires it then). */
+  alerts?: { topic: string; partitions?: number; format: 'avro' | 'json' };
 }
 
 export interface WindowsSpec { bucketMs: number; allowedLatenessMs: number; idleTimeoutMs: number }
