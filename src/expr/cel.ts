@@ -404,11 +404,12 @@ function celContext(record: Record<string, unknown>): Map<string, unknown> {
   return new EventScope(record);
 }
 
+/** The type only: the message is logged, and an event's values may be personal data. */
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (typeof v === 'bigint') return `int ${v}`;
-  if (typeof v === 'number') return `double ${v}`;
-  if (typeof v === 'string') return `string "${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  if (typeof v === 'bigint') return 'an int';
+  if (typeof v === 'number') return 'a double';
+  if (typeof v === 'string') return 'a string';
   if (Array.isArray(v)) return 'a list';
   return typeof v === 'object' ? 'a map' : typeof v;
 }

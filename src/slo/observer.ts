@@ -1,3 +1,5 @@
+import { ExpressionErrors } from '../expr/errors';
+import { logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PipelineEvent } from '../pipeline/event';
 import type { PartitionCommit } from '../sink/delivery';
@@ -6,6 +8,7 @@ import { writeAvroFrame } from '../decode/wire';
 import type { BatchObserver } from '../source/consume-loop';
 import type { Keys } from '../state/keys';
 import type { RedisClient } from '../state/redis';
+import { expressionRefs } from '../topology/expressions';
 import type { Topology } from '../topology/types';
 import { SliClassifier } from '../window/classify';
 import { labelsKey, type Labels } from '../window/labels';
@@ -68,7 +71,9 @@ export class SloObserver implements BatchObserver {
   private lastClosed: number | null = null;
 
   constructor(private readonly o: SloObserverOptions) {
-    this.classifier = new SliClassifier(o.topology.slis);
+    const expressionErrors = new ExpressionErrors({ counter: o.metrics?.expressionErrors, log: logger.child({ topology: o.topology.name }) });
+    expressionErrors.declare(expressionRefs(o.topology).map((r) => r.name));
+    this.classifier = new SliClassifier(o.topology.slis, (expression, err) => expressionErrors.report(expression, err));
     this.windows = new SliWindowStore(o.redis, o.keys, o.topology);
     this.slos = new SloStore(o.redis, o.keys, o.topology);
     this.now = o.now ?? Date.now;
