@@ -19,7 +19,13 @@ export interface SourceSpec {
   maxValueBytes: number;
 }
 
-export interface CorrelationStep { kind: 'correlation'; field: string; header: string; generate: boolean }
+export interface CorrelationStep {
+  kind: 'correlation';
+  /** Record field that may carry the id; without it only the header is read. */
+  field?: string;
+  header: string;
+  generate: boolean;
+}
 export interface IdentityStep {
   kind: 'identity'; anonymousId: string; userId: string;
   ttlMs: number; maxUsersPerAnonymousId: number; blockedValues: string[];

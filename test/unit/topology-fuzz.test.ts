@@ -48,7 +48,7 @@ const REQUIRED: Path[] = [
   ['apiVersion'], ['kind'], ['metadata'], ['metadata', 'name'], ['metadata', 'version'], ['spec'], ['spec', 'sources'],
   ['spec', 'sources', 0, 'name'], ['spec', 'sources', 0, 'topic'], ['spec', 'sources', 0, 'eventTime'], ['spec', 'sources', 0, 'eventTime', 'field'],
   ['spec', 'sources', 0, 'idempotencyKey'], ['spec', 'outputs'], ['spec', 'outputs', 'enriched'], ['spec', 'outputs', 'deadLetter', 'topic'],
-  ['spec', 'outputs', 'metrics'], ['spec', 'outputs', 'alerts', 'topic'], ['spec', 'enrich', 0, 'correlation', 'field'],
+  ['spec', 'outputs', 'metrics'], ['spec', 'outputs', 'alerts', 'topic'],
   ['spec', 'enrich', 1, 'identity', 'userId'], ['spec', 'enrich', 2, 'session', 'by'], ['spec', 'enrich', 3, 'pseudonymize', 'fields'],
   ['spec', 'slis', 0, 'name'], ['spec', 'slis', 0, 'ratio', 'good'], ['spec', 'slis', 1, 'latency', 'threshold'], ['spec', 'slis', 1, 'latency', 'field'],
   ['spec', 'slos', 0, 'sli'], ['spec', 'slos', 1, 'objective'], ['spec', 'slos', 0, 'name'],
