@@ -66,9 +66,9 @@ export function typeCheckCel(expr: string, vars: CelVariables): void {
   const checked = fn.check();
   if (!checked.valid) {
     const err = fromCelError(expr, checked.error, rewrite);
-    const unknown = /^Unknown variable: (\w+)/.exec(err.summary);
+    const unknown = checked.error?.code === 'unknown_variable' ? /^[A-Za-z_]\w*/.exec(expr.slice(err.offset))?.[0] : undefined;
     const summary = unknown
-      ? `field "${unknown[1]}" is not in the schema of ${vars.describe}`
+      ? `field "${unknown}" is not in the schema of ${vars.describe}`
       : `${err.summary.split(FIELD_ALIAS).join('')}; field types from the schema of ${vars.describe}`;
     throw new CelCompileError(expr, summary, err.offset, { cause: checked.error });
   }
