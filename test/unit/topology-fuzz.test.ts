@@ -147,7 +147,11 @@ function mutate(rng: Rng): Case {
   let mustFail = true;
   switch (op) {
     case 'wrong-type': {
-      set(rng.pick(SITES).path, anywhereWrong(rng));
+      const site = rng.pick(SITES).path;
+      const value = anywhereWrong(rng);
+      set(site, value);
+      // `- correlation:` without options is valid: every correlation option has a default.
+      if (value === null && site.join('.') === 'spec.enrich.0.correlation') mustFail = false;
       break;
     }
     case 'hostile-string': {
