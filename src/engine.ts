@@ -7,6 +7,7 @@ import { createDecodeStage } from './decode/stage';
 import { createDedupeStage } from './dedupe/stage';
 import { createLineageStep } from './enrich/lineage';
 import { STATEFUL_STEPS, createStep } from './enrich/steps';
+import { readerVariables } from './expr/schema-types';
 import { startHttpServer } from './observability/http';
 import { logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
@@ -22,6 +23,7 @@ import { keys as keysFor } from './state/keys';
 import { createRedis, waitUntilReady, type RedisClient } from './state/redis';
 import { withRetry } from './state/retry';
 import { SloObserver, registerSloSchemas } from './slo/observer';
+import { assertExpressionsTypeCheck } from './topology/expressions';
 import type { Topology } from './topology/types';
 import { createValidateStage } from './validate/stage';
 
@@ -80,6 +82,8 @@ export class Engine {
     const { readers, schemas } = await withRetry(
       async () => {
         const readers = await ReaderSchemas.load(registry, topology.sources);
+        // An SLI expression that names a field the reader schema lacks would fail on every event.
+        assertExpressionsTypeCheck(topology, topology.sources.map((s) => readerVariables(readers.get(s), `source "${s.name}" (${s.subject} v${readers.get(s).version})`)));
         return { readers, schemas: await registerOutputSchemas(registry, topology, readers) };
       },
       { log: this.log, what: 'load schemas', signal: AbortSignal.timeout(60_000) },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { EXIT, UserError } from '../errors';
+import { expressionNotes } from '../topology/expressions';
 import { loadTopology } from '../topology/load';
 import { action } from './command';
 
@@ -53,6 +54,7 @@ function checkAll(patterns: string[]): number {
     try {
       const t = loadTopology(file);
       const steps = t.enrich.length;
+      for (const note of expressionNotes(t)) process.stdout.write(`${several ? `${file}: ` : ''}${note}\n`);
       process.stdout.write(`ok: ${several ? `${file}: ` : ''}${t.name} v${t.version}: ${t.sources.length} sources, ${steps} steps, ${t.slis.length} SLIs, ${t.slos.length} SLOs\n`);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;

@@ -98,9 +98,11 @@ async function printSamples(topology: Topology): Promise<void> {
     } });
   };
   await show('an enriched event', topology.outputs.enriched.topic, 1);
-  await show('SLI windows (first 3)', topology.outputs.metrics.topic, 3);
-  process.stdout.write(`\n== alerts (${topology.outputs.alerts.topic}) ==\n`);
-  await readTopic({ topic: topology.outputs.alerts.topic, fromBeginning: true, readCommitted: true, idleMs: 2000, onMessage: async (m) => {
+  const { metrics, alerts } = topology.outputs;
+  if (!metrics || !alerts) return; // the demo topology has SLOs, so both are there
+  await show('SLI windows (first 3)', metrics.topic, 3);
+  process.stdout.write(`\n== alerts (${alerts.topic}) ==\n`);
+  await readTopic({ topic: alerts.topic, fromBeginning: true, readCommitted: true, idleMs: 2000, onMessage: async (m) => {
     const a = (await decode(m.value)) as Record<string, unknown>;
     const at = a.status === 'resolved' ? a.ends_at : a.starts_at;
     process.stdout.write(`${new Date(Number(at)).toISOString()} ${String(a.status).padEnd(8)} ${a.severity} ${a.slo} ${a.tier}  burn ${Number(a.burn_rate_long).toFixed(1)}/${Number(a.burn_rate_short).toFixed(1)}  ${a.summary}\n`);

@@ -18,13 +18,16 @@ export function topicsOf(topology: Topology): ITopicConfig[] {
     ...topology.sources.map((s) => ({ topic: s.topic, numPartitions: s.partitions })),
     { topic: o.enriched.topic, numPartitions: o.enriched.partitions ?? defaultPartitions },
     { topic: o.deadLetter.topic, numPartitions: o.deadLetter.partitions ?? defaultPartitions },
-    { topic: o.metrics.topic, numPartitions: o.metrics.partitions ?? 1 },
+    // Only a topology with SLIs or SLOs has (and needs) the metrics and alerts outputs.
+    ...(o.metrics ? [{ topic: o.metrics.topic, numPartitions: o.metrics.partitions ?? 1 }] : []),
     // Alerts are keyed by dedup_key: compaction keeps each alert's latest transition.
-    {
-      topic: o.alerts.topic,
-      numPartitions: o.alerts.partitions ?? 1,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'retention.ms', value: String(90 * 86_400_000) }],
-    },
+    ...(o.alerts
+      ? [{
+          topic: o.alerts.topic,
+          numPartitions: o.alerts.partitions ?? 1,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'retention.ms', value: String(90 * 86_400_000) }],
+        }]
+      : []),
   ];
 }
 

@@ -2,16 +2,15 @@ import crypto from 'node:crypto';
 import type { PipelineEvent, Stage } from '../pipeline/event';
 import { isLive } from '../pipeline/event';
 import type { CorrelationStep } from '../topology/types';
+import { parseTraceparent, type TraceparentProblem } from './traceparent';
 
-/** W3C trace context: version-traceid-parentid-flags; the trace id is the correlation id. */
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+export { traceIdFromTraceparent } from './traceparent';
+
 const MAX_CORRELATION_CHARS = 128;
 
-export function traceIdFromTraceparent(header: string): string | undefined {
-  const match = TRACEPARENT.exec(header.trim().toLowerCase());
-  if (!match || /^0+$/.test(match[1])) return undefined;
-  return match[1];
-}
+/** Why a present correlation source was ignored: tracklane_correlation_invalid_total{reason}. */
+export type CorrelationProblem = TraceparentProblem | 'field_too_long';
+export const CORRELATION_PROBLEMS: readonly CorrelationProblem[] = ['malformed', 'unsupported_version', 'zero_trace_id', 'zero_parent_id', 'field_too_long'];
 
 /**
  * A generated id is derived from the event's source coordinates, not random, so that
@@ -21,14 +20,30 @@ export function generatedCorrelationId(ev: PipelineEvent): string {
   return crypto.createHash('sha256').update(`${ev.topic}|${ev.partition}|${ev.offset}`).digest('hex').slice(0, 32);
 }
 
-export function createCorrelationStep(step: CorrelationStep): Stage {
+/**
+ * tracklane.correlation_id is, in order: the record's `field` (when named and a non-empty
+ * string of at most 128 characters), the trace id of a valid W3C `header`, a generated id
+ * (`generate: true`, then correlation_generated = true), or null. An invalid header or an
+ * over-long field value is treated as absent and reported to onInvalid.
+ */
+export function createCorrelationStep(step: CorrelationStep, hooks: { onInvalid?: (reason: CorrelationProblem) => void } = {}): Stage {
   function fromField(ev: PipelineEvent): string | undefined {
+    if (step.field === undefined) return undefined;
     const value = ev.record?.[step.field];
-    return typeof value === 'string' && value.trim() !== '' && value.length <= MAX_CORRELATION_CHARS ? value.trim() : undefined;
+    if (typeof value !== 'string' || value.trim() === '') return undefined;
+    if (value.length > MAX_CORRELATION_CHARS) {
+      hooks.onInvalid?.('field_too_long');
+      return undefined;
+    }
+    return value.trim();
   }
   function fromHeader(ev: PipelineEvent): string | undefined {
     const raw = ev.headers[step.header];
-    return raw ? traceIdFromTraceparent(raw.toString('latin1')) : undefined;
+    if (!raw) return undefined;
+    const parsed = parseTraceparent(raw.toString('latin1'));
+    if (parsed.ok) return parsed.value.traceId;
+    hooks.onInvalid?.(parsed.reason);
+    return undefined;
   }
   return {
     name: 'correlation',
@@ -36,8 +51,9 @@ export function createCorrelationStep(step: CorrelationStep): Stage {
       for (const ev of batch) {
         if (!isLive(ev)) continue;
         const found = fromField(ev) ?? fromHeader(ev);
-        ev.meta.correlation_generated = found === undefined;
-        ev.meta.correlation_id = found ?? (step.generate ? generatedCorrelationId(ev) : '');
+        const generated = found === undefined && step.generate;
+        ev.meta.correlation_generated = generated;
+        ev.meta.correlation_id = found ?? (generated ? generatedCorrelationId(ev) : null);
         ev.meta.steps.push('correlation');
       }
     },

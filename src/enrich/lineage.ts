@@ -18,7 +18,7 @@ export function createLineageStep(topology: Topology, instanceId: string, now: (
 
 function complete(ev: PipelineEvent, topology: Topology, instanceId: string, processedAt: number): void {
   const m = ev.meta;
-  m.correlation_id ??= '';
+  m.correlation_id ??= null;
   m.correlation_generated ??= false;
   m.user_id ??= null;
   m.anonymous_id ??= null;

@@ -5,7 +5,7 @@ import type { RedisClient } from '../state/redis';
 import type { EnrichStep, Topology } from '../topology/types';
 import { personalFields } from '../sink/schemas';
 import { createConsentStep } from './consent';
-import { createCorrelationStep } from './correlation';
+import { CORRELATION_PROBLEMS, createCorrelationStep } from './correlation';
 import { createIdentityStage } from './identity';
 import { createPseudonymizeStep } from './pseudonymize';
 import { createSessionStage } from './session';
@@ -30,7 +30,8 @@ function state(deps: StepDeps): { redis: RedisClient; keys: Keys } {
 export function createStep(step: EnrichStep, deps: StepDeps): Stage {
   switch (step.kind) {
     case 'correlation':
-      return createCorrelationStep(step);
+      CORRELATION_PROBLEMS.forEach((reason) => deps.metrics?.correlationInvalid.inc({ reason }, 0));
+      return createCorrelationStep(step, { onInvalid: (reason) => deps.metrics?.correlationInvalid.inc({ reason }) });
     case 'pseudonymize':
       return createPseudonymizeStep(step, deps.env);
     case 'consent':

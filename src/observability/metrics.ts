@@ -24,6 +24,16 @@ export function createMetrics(topology: string, sliLabelNames: readonly string[]
     duplicates: counter('tracklane_events_duplicate_total', 'Events dropped as duplicates of an accepted idempotency key'),
     consentDropped: counter('tracklane_events_consent_dropped_total', 'Events dropped because consent was denied (whenDenied: drop)'),
     correlationGenerated: counter('tracklane_correlation_generated_total', 'Events that carried no correlation id'),
+    correlationInvalid: counter(
+      'tracklane_correlation_invalid_total',
+      'Correlation sources ignored as invalid and treated as absent (a malformed W3C traceparent header, an over-long field value)',
+      ['reason'],
+    ),
+    expressionErrors: counter(
+      'tracklane_expression_errors_total',
+      'CEL evaluations that failed on an event, per SLI expression (<sli>.good counts the event as not good; .total and .filter leave it out)',
+      ['expression'],
+    ),
     identityMergeBlocked: counter('tracklane_identity_merge_blocked_total', 'Identity links refused: the anonymous id already links to the maximum number of users'),
     deliveryLatency: new client.Histogram({
       name: 'tracklane_event_delivery_latency_seconds',

@@ -4,7 +4,8 @@ import type { Logger } from '../observability/logger';
 
 /** The `tracklane` field of an enriched event (DESIGN.md section 6). */
 export interface TracklaneMeta {
-  correlation_id: string;
+  /** null when no id was found and the correlation step does not generate one (or is absent). */
+  correlation_id: string | null;
   correlation_generated: boolean;
   user_id: string | null;
   anonymous_id: string | null;

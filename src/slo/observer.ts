@@ -1,3 +1,5 @@
+import { ExpressionErrors } from '../expr/errors';
+import { logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PipelineEvent } from '../pipeline/event';
 import type { PartitionCommit } from '../sink/delivery';
@@ -6,6 +8,7 @@ import { writeAvroFrame } from '../decode/wire';
 import type { BatchObserver } from '../source/consume-loop';
 import type { Keys } from '../state/keys';
 import type { RedisClient } from '../state/redis';
+import { expressionRefs } from '../topology/expressions';
 import type { Topology } from '../topology/types';
 import { SliClassifier } from '../window/classify';
 import { labelsKey, type Labels } from '../window/labels';
@@ -47,10 +50,17 @@ export async function registerSloSchemas(
   registry: { register(subject: string, schema: string): Promise<number> },
   topology: Topology,
 ): Promise<SloSchemaIds> {
-  const sliWindow = await registry.register(`${topology.outputs.metrics.topic}-value`, JSON.stringify(sliWindowSchema));
-  const alert =
-    topology.outputs.alerts.format === 'avro' ? await registry.register(`${topology.outputs.alerts.topic}-value`, JSON.stringify(alertSchema)) : undefined;
+  const { metrics, alerts } = sloOutputs(topology);
+  const sliWindow = await registry.register(`${metrics.topic}-value`, JSON.stringify(sliWindowSchema));
+  const alert = alerts.format === 'avro' ? await registry.register(`${alerts.topic}-value`, JSON.stringify(alertSchema)) : undefined;
   return { sliWindow, alert };
+}
+
+/** The loader requires both outputs whenever there are SLIs or SLOs. */
+function sloOutputs(topology: Topology): Required<Pick<Topology['outputs'], 'metrics' | 'alerts'>> {
+  const { metrics, alerts } = topology.outputs;
+  if (!metrics || !alerts) throw new Error(`topology ${topology.name} has SLIs but no outputs.metrics / outputs.alerts`);
+  return { metrics, alerts };
 }
 
 export class SloObserver implements BatchObserver {
@@ -61,7 +71,9 @@ export class SloObserver implements BatchObserver {
   private lastClosed: number | null = null;
 
   constructor(private readonly o: SloObserverOptions) {
-    this.classifier = new SliClassifier(o.topology.slis);
+    const expressionErrors = new ExpressionErrors({ counter: o.metrics?.expressionErrors, log: logger.child({ topology: o.topology.name }) });
+    expressionErrors.declare(expressionRefs(o.topology).map((r) => r.name));
+    this.classifier = new SliClassifier(o.topology.slis, (expression, err) => expressionErrors.report(expression, err));
     this.windows = new SliWindowStore(o.redis, o.keys, o.topology);
     this.slos = new SloStore(o.redis, o.keys, o.topology);
     this.now = o.now ?? Date.now;
@@ -101,14 +113,14 @@ export class SloObserver implements BatchObserver {
 
   private windowMessage(w: SliWindow): OutputMessage {
     return {
-      topic: this.o.topology.outputs.metrics.topic,
+      topic: sloOutputs(this.o.topology).metrics.topic,
       key: sliWindowKey(w, labelsKey(w.labels)),
       value: writeAvroFrame(this.o.schemaIds.sliWindow, sliWindowType, w),
     };
   }
 
   private alertMessage(a: Alert): OutputMessage {
-    const { alerts } = this.o.topology.outputs;
+    const { alerts } = sloOutputs(this.o.topology);
     if (alerts.format === 'json') return { topic: alerts.topic, key: a.dedup_key, value: Buffer.from(JSON.stringify(a)) };
     if (this.o.schemaIds.alert === undefined) throw new Error('alerts are Avro but no schema id for tracklane.Alert was given');
     return { topic: alerts.topic, key: a.dedup_key, value: writeAvroFrame(this.o.schemaIds.alert, alertType, a) };

@@ -10,6 +10,7 @@ import { UserError } from '../errors';
 import { YamlPositions, type Position } from './positions';
 import { topologySchema, type TopologyDocument } from './schema';
 import { schemaFileProblems } from './schema-file';
+import { invalid, locate, valueAt } from './report';
 import { semanticProblems, type Problem } from './semantic';
 import type { OutputsSpec, SourceSpec, Topology } from './types';
 
@@ -79,15 +80,7 @@ export function loadTopologyText(text: string, fileName: string): Topology {
   if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(issue, data)));
   problems.push(...semanticProblems(data), ...schemaFileProblems(data, baseDir));
 
-  for (const p of problems) {
-    const at =
-      p.celOffset !== undefined
-        ? positions.inScalar(p.path, String(valueAt(data, p.path)), p.celOffset)
-        : p.missing
-          ? positions.parentOf(p.path)
-          : positions.at(p.path, { key: p.atKey });
-    messages.push({ ...at, text: `${formatPath(p.path)}: ${p.message}` });
-  }
+  messages.push(...locate(positions, data, problems));
   if (messages.length > 0 || !parsed.success) throw invalid(fileName, messages);
   return deepFreeze(assemble(parsed.data, path.resolve(fileName), baseDir));
 }
@@ -174,37 +167,12 @@ function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string
   }
 }
 
-function valueAt(data: unknown, at: readonly PropertyKey[]): unknown {
-  let v: unknown = data;
-  for (const seg of at) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[seg];
-  }
-  return v;
-}
-
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v)}`;
   return `${typeof v} ${String(v)}`;
-}
-
-function formatPath(at: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of at) out += typeof seg === 'number' ? `[${seg}]` : `${out ? '.' : ''}${String(seg)}`;
-  return out || '(document)';
-}
-
-function invalid(fileName: string, messages: Array<Position & { text: string }>): UserError {
-  const seen = new Set<string>();
-  const details = messages
-    .sort((a, b) => a.line - b.line || a.col - b.col)
-    .map((m) => `${fileName}:${m.line}:${m.col} ${m.text}`)
-    .filter((d) => (seen.has(d) ? false : (seen.add(d), true)));
-  const n = details.length;
-  return new UserError(`${fileName}: invalid topology (${n} error${n === 1 ? '' : 's'})`, details);
 }
 
 /** Offsets of keys that repeat an earlier key of the same map (compared as the strings toJS makes of them). */

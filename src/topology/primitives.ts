@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { parseDuration } from './duration';
-import { CelCompileError, compileCel } from './cel';
+import { CelCompileError, compileCel } from '../expr/cel';
 
 /** Lower-case names used in topic keys, metric labels and Redis keys. */
 export const NAME_PATTERN = /^[a-z0-9-]+$/;

@@ -1,11 +1,14 @@
 // `schema:` files named by sources: they must exist (relative to the topology file's folder),
 // parse, and hold every field the topology refers to. Catching a typo in a field name here
-// saves a run that dead-letters every event. Sources without a schema file (the schema lives
-// only in the registry) are checked at run time instead.
+// saves a run that dead-letters every event. The SLIs' CEL expressions are type-checked
+// against the file's fields (./expressions.ts). Sources without a schema file (the schema
+// lives only in the registry) are checked at run time instead.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import avro from 'avsc';
+import { avroVariables, jsonSchemaVariables, type CelVariables } from '../expr/schema-types';
+import { expressionRefsOfDocument, expressionTypeProblems } from './expressions';
 import type { Problem } from './semantic';
 
 type Rec = Record<string, unknown>;
@@ -22,6 +25,7 @@ export function schemaFileProblems(doc: unknown, baseDir: string): Problem[] {
   const spec = isRec(doc) && isRec(doc.spec) ? doc.spec : undefined;
   if (!spec) return problems;
   const shared = sharedFieldRefs(spec);
+  const expressions = expressionRefsOfDocument(doc);
   list(spec.sources).forEach((source, i) => {
     if (!isRec(source) || typeof source.schema !== 'string' || source.schema === '') return;
     const at: PropertyKey[] = ['spec', 'sources', i, 'schema'];
@@ -37,21 +41,33 @@ export function schemaFileProblems(doc: unknown, baseDir: string): Problem[] {
       problems.push({ path: at, message: `schema file "${written}" ${why}; paths are relative to the topology file's folder` });
       return;
     }
-    const fields = schemaFields(text, source.format === 'json-schema' ? 'json-schema' : 'avro', (message) => problems.push({ path: at, message: `schema file "${written}": ${message}` }));
-    if (!fields) return;
+    const name = typeof source.name === 'string' ? source.name : `#${i}`;
+    const parsed = schemaFields(text, source.format === 'json-schema' ? 'json-schema' : 'avro', `source "${name}" (${written})`, (message) =>
+      problems.push({ path: at, message: `schema file "${written}": ${message}` }),
+    );
+    if (!parsed) return;
+    const { fields, variables } = parsed;
     const refs: FieldRef[] = [...shared];
     for (const key of ['idempotencyKey'] as const) if (typeof source[key] === 'string') refs.push({ path: ['spec', 'sources', i, key], field: source[key] as string });
     if (isRec(source.eventTime) && typeof source.eventTime.field === 'string') refs.push({ path: ['spec', 'sources', i, 'eventTime', 'field'], field: source.eventTime.field });
-    const name = typeof source.name === 'string' ? source.name : `#${i}`;
     for (const ref of refs) {
       if (!fields.has(ref.field)) problems.push({ path: ref.path, message: `field "${ref.field}" is not in the schema of source "${name}" (${written})` });
     }
+    if (variables) problems.push(...expressionTypeProblems(expressions, variables));
   });
   return problems;
 }
 
-/** Top-level field names of the schema, or undefined when it cannot be used (reported). */
-function schemaFields(text: string, format: 'avro' | 'json-schema', report: (m: string) => void): Set<string> | undefined {
+/**
+ * Top-level field names of the schema and the CEL variables they make (only a JSON Schema
+ * with properties has them), or undefined when it cannot be used (reported).
+ */
+function schemaFields(
+  text: string,
+  format: 'avro' | 'json-schema',
+  describe: string,
+  report: (m: string) => void,
+): { fields: Set<string>; variables?: CelVariables } | undefined {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -60,7 +76,7 @@ function schemaFields(text: string, format: 'avro' | 'json-schema', report: (m: 
     return undefined;
   }
   if (format === 'json-schema') {
-    return isRec(json) && isRec(json.properties) ? new Set(Object.keys(json.properties)) : undefined;
+    return isRec(json) && isRec(json.properties) ? { fields: new Set(Object.keys(json.properties)), variables: jsonSchemaVariables(json, describe) } : undefined;
   }
   let type: avro.Type;
   try {
@@ -73,7 +89,7 @@ function schemaFields(text: string, format: 'avro' | 'json-schema', report: (m: 
     report('the Avro schema of an event must be a record');
     return undefined;
   }
-  return new Set(type.fields.map((f) => f.name));
+  return { fields: new Set(type.fields.map((f) => f.name)), variables: avroVariables(type, describe) };
 }
 
 /** Fields named by steps and SLIs: every source's records must have them. */

@@ -96,12 +96,13 @@ const output = strictObject({ topic, partitions: z.number().int().min(1).max(10_
 const outputs = strictObject({
   enriched: output,
   deadLetter: output,
-  metrics: output,
+  /** Required when the topology has SLIs or SLOs (semantic.ts): a pure enrichment pipeline publishes none. */
+  metrics: output.optional(),
   alerts: strictObject({
     topic,
     partitions: z.number().int().min(1).max(10_000).optional(),
     format: z.enum(['avro', 'json']).default(DEFAULTS.alertsFormat),
-  }),
+  }).optional(),
 });
 
 const windows = strictObject({

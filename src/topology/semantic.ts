@@ -43,6 +43,7 @@ export function semanticProblems(doc: unknown): Problem[] {
     }
   });
 
+  outputsProblems(spec, slis, slos, problems);
   topicProblems(spec, sources, problems);
   dedupeProblems(spec, sources, problems);
   enrichProblems(spec, problems);
@@ -59,6 +60,16 @@ function uniqueNames(items: unknown[], at: PropertyKey[], what: string, problems
     if (first !== undefined) problems.push({ path: [...at, i, 'name'], message: `duplicate ${what} name "${n}" (also ${at.join('.')}[${first}])` });
     else seen.set(n, i);
   });
+}
+
+/** metrics and alerts outputs carry SLI windows and alerts: needed only when there are SLIs or SLOs. */
+function outputsProblems(spec: Rec, slis: unknown[], slos: unknown[], problems: Problem[]): void {
+  if (!isRec(spec.outputs) || (slis.length === 0 && slos.length === 0)) return;
+  const has = slis.length > 0 ? 'SLIs' : 'SLOs';
+  const why = { metrics: 'each closed SLI window is published there', alerts: 'SLO alert transitions are published there' };
+  for (const kind of ['metrics', 'alerts'] as const) {
+    if (spec.outputs[kind] === undefined) problems.push({ path: ['spec', 'outputs', kind], missing: true, message: `required when the topology has ${has}: ${why[kind]}` });
+  }
 }
 
 function topicProblems(spec: Rec, sources: unknown[], problems: Problem[]): void {

@@ -16,10 +16,14 @@ export interface StepDefinition {
 export const DEFAULT_BLOCKED_IDS: readonly string[] = ['', 'null', 'undefined', '0', 'anonymous', 'none', 'nan'];
 
 const correlation = strictObject({
-  field: field,
+  field: field.optional(),
   header: z.string().min(1).default('traceparent'),
   generate: z.boolean().default(true),
-}).transform((o): CorrelationStep => ({ kind: 'correlation', ...o }));
+}).transform((o): CorrelationStep => {
+  const step: CorrelationStep = { kind: 'correlation', header: o.header, generate: o.generate };
+  if (o.field !== undefined) step.field = o.field;
+  return step;
+});
 
 const identity = strictObject({
   anonymousId: field,

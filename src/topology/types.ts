@@ -1,6 +1,6 @@
 // The loaded, validated topology: what every stage of the pipeline reads.
 // Durations are already milliseconds; CEL expressions are kept as source text here and
-// compiled once by src/topology/cel.ts.
+// compiled once by src/expr/cel.ts.
 
 export type Delivery = 'exactly-once' | 'at-least-once';
 export type SourceFormat = 'avro' | 'json-schema';
@@ -25,7 +25,13 @@ export interface SourceSpec {
   readerSchema: ReaderSchemaMode;
 }
 
-export interface CorrelationStep { kind: 'correlation'; field: string; header: string; generate: boolean }
+export interface CorrelationStep {
+  kind: 'correlation';
+  /** Record field that may carry the id; without it only the header is read. */
+  field?: string;
+  header: string;
+  generate: boolean;
+}
 export interface IdentityStep {
   kind: 'identity'; anonymousId: string; userId: string;
   ttlMs: number; maxUsersPerAnonymousId: number; blockedValues: string[];
@@ -41,8 +47,10 @@ export interface DedupeSpec { key: string; windowMs: number; onConflict: 'deadle
 export interface OutputsSpec {
   enriched: { topic: string; partitions?: number };
   deadLetter: { topic: string; partitions?: number };
-  metrics: { topic: string; partitions?: number };
-  alerts: { topic: string; partitions?: number; format: 'avro' | 'json' };
+  /** Present whenever the topology has SLIs or SLOs (the loader requires it then). */
+  metrics?: { topic: string; partitions?: number };
+  /** Present whenever the topology has SLIs or SLOs (the loader requires it then). */
+  alerts?: { topic: string; partitions?: number; format: 'avro' | 'json' };
 }
 
 export interface WindowsSpec { bucketMs: number; allowedLatenessMs: number; idleTimeoutMs: number }

@@ -4,7 +4,7 @@ import avro from 'avsc';
 import { Command } from 'commander';
 import { UserError } from '../../src/errors';
 import { registerCheck } from '../../src/cli/check';
-import { CelCompileError, CelEvaluationError, compileCel, MAX_SOURCE_LENGTH } from '../../src/topology/cel';
+import { CelCompileError, CelEvaluationError, compileCel, MAX_SOURCE_LENGTH } from '../../src/expr/cel';
 import { DurationError, formatDuration, parseDuration } from '../../src/topology/duration';
 import { loadTopology, loadTopologyText } from '../../src/topology/load';
 import { DEFAULTS } from '../../src/topology/schema';
@@ -387,7 +387,7 @@ describe('other load errors', () => {
     ['two documents', 'a: 1\n---\nb: 2\n', /YAML: Source contains multiple documents/],
     ['a tab indent', 'spec:\n\tsources: []\n', /2:1 YAML:/],
     ['wrong apiVersion', doc().replace('tracklane/v1', 'tracklane/v2'), /1:13 apiVersion: expected "tracklane\/v1", got string "tracklane\/v2"/],
-    ['a step without options', doc('  enrich:\n    - correlation:\n'), /16:7 spec\.enrich\[0\]\.correlation\.field: required field is missing/],
+    ['a step without options', doc('  enrich:\n    - session:\n'), /16:7 spec\.enrich\[0\]\.session\.by: required field is missing/],
     ['a bad metadata name', doc().replace('name: inline', 'name: In_Line'), /3:19 metadata\.name: must match \[a-z0-9-\]\+/],
   ])('reports %s with a position', (_what, text, pattern) => {
     const details = errorsOf(() => loadTopologyText(text, 'x.yaml'));

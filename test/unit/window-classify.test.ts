@@ -36,7 +36,7 @@ test('ratio and latency SLIs: total/filter select, good/threshold decide, groupB
   expect(errors).toEqual([]);
 });
 
-test('dead letters, duplicates and events without event time do not count; CEL errors leave the event out', () => {
+test('dead letters, duplicates and events without event time do not count; a failing good counts as not good', () => {
   const errors: string[] = [];
   const broken: SliSpec = { name: 'broken', kind: 'ratio', good: 'size(status) > 0', total: 'true', groupBy: [], maxSeries: 10 };
   const c = new SliClassifier([...slis, broken], (sli) => errors.push(sli));
@@ -46,6 +46,6 @@ test('dead letters, duplicates and events without event time do not count; CEL e
     event(3, { type: 'checkout', status: 'ok', region: 'eu', timing: { duration_ms: 1 } }, { eventTime: undefined }),
     event(4, { type: 'view', status: 5, region: 'eu' }), // size() of a number: evaluation error
   ]);
-  expect(out).toEqual([]);
-  expect(errors).toEqual(['broken']);
+  expect(out.map((o) => [o.offset, o.sli, o.good])).toEqual([['4', 'broken', false]]);
+  expect(errors).toEqual(['broken.good']);
 });

@@ -35,7 +35,7 @@ import type * as Cel from '@marcbachmann/cel-js' with { 'resolution-mode': 'impo
 // cel-js is an ES module; Node 20.19+ loads it with require() (tsc's node16 CommonJS output
 // cannot use a static import of an ES module, and import() would make loading async).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const cel: typeof Cel = require('@marcbachmann/cel-js');
+export const cel: typeof Cel = require('@marcbachmann/cel-js');
 
 export const MAX_SOURCE_LENGTH = 2_000;
 const MAX_AST_NODES = 400;
@@ -88,12 +88,10 @@ export class CelEvaluationError extends Error {
   }
 }
 
-function createEnvironment(): Cel.Environment {
-  const env = new cel.Environment({
-    unlistedVariablesAreDyn: true,
-    homogeneousAggregateLiterals: false,
-    limits: { maxAstNodes: MAX_AST_NODES, maxDepth: MAX_DEPTH, maxListElements: 100, maxMapEntries: 100, maxCallArguments: 8 },
-  });
+export const LIMITS = { maxAstNodes: MAX_AST_NODES, maxDepth: MAX_DEPTH, maxListElements: 100, maxMapEntries: 100, maxCallArguments: 8 };
+
+/** Registers + - * / between double and int (result double): JS numbers are CEL doubles. */
+export function registerMixedArithmetic(env: Cel.Environment): void {
   const ops: Record<'+' | '-' | '*' | '/', (a: number, b: number) => number> = {
     '+': (a, b) => a + b,
     '-': (a, b) => a - b,
@@ -104,6 +102,11 @@ function createEnvironment(): Cel.Environment {
     env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)));
     env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b));
   }
+}
+
+function createEnvironment(): Cel.Environment {
+  const env = new cel.Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false, limits: LIMITS });
+  registerMixedArithmetic(env);
   return env;
 }
 
@@ -172,7 +175,7 @@ function compile(expr: string): CelProgram {
   });
 }
 
-function fromCelError(expr: string, err: unknown, rewrite?: Rewrite): CelCompileError {
+export function fromCelError(expr: string, err: unknown, rewrite?: Rewrite): CelCompileError {
   const e = err as { summary?: unknown; message?: unknown; range?: { start?: unknown } };
   const summary = typeof e.summary === 'string' ? e.summary : firstLine(String(e.message ?? err));
   let start = typeof e.range?.start === 'number' ? e.range.start : 0;
@@ -182,12 +185,12 @@ function fromCelError(expr: string, err: unknown, rewrite?: Rewrite): CelCompile
 
 // --- fields named like CEL types ------------------------------------------------------------
 
-const TYPE_NAMES = new Set(['bool', 'bytes', 'double', 'int', 'list', 'map', 'null_type', 'string', 'type', 'uint']);
+export const TYPE_NAMES: ReadonlySet<string> = new Set(['bool', 'bytes', 'double', 'int', 'list', 'map', 'null_type', 'string', 'type', 'uint']);
 const MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter', 'bind']);
 /** Hidden variable holding the whole record, used by the rewrite below. */
-const RECORD_ALIAS = '__tracklane_record';
+export const RECORD_ALIAS = '__tracklane_record';
 
-interface Rewrite {
+export interface Rewrite {
   source: string;
   edits: Array<{ start: number; end: number; length: number }>;
   originalOffset(offset: number): number;
@@ -195,10 +198,23 @@ interface Rewrite {
 
 /** Rewrites free identifiers named like CEL types to `(has(r.type) ? r.type : type)`. */
 function shadowTypeNames(expr: string, ast: unknown): Rewrite {
+  return rewriteFreeIdentifiers(expr, ast, (name) =>
+    TYPE_NAMES.has(name) ? `(has(${RECORD_ALIAS}.${name}) ? ${RECORD_ALIAS}.${name} : ${name})` : undefined,
+  );
+}
+
+/**
+ * Replaces free identifiers (not a macro's iteration variable) for which `replace` gives a
+ * text, keeping a map from offsets in the new source back to the original.
+ */
+export function rewriteFreeIdentifiers(expr: string, ast: unknown, replace: (name: string) => string | undefined): Rewrite {
   const bound = new Set<string>();
-  const ids: AstLike[] = [];
+  const ids: Array<{ node: AstLike; replacement: string }> = [];
   walk(ast, (node) => {
-    if (node.op === 'id' && typeof node.args === 'string' && TYPE_NAMES.has(node.args)) ids.push(node);
+    if (node.op === 'id' && typeof node.args === 'string') {
+      const replacement = replace(node.args);
+      if (replacement !== undefined) ids.push({ node, replacement });
+    }
     if (node.op === 'rcall' && Array.isArray(node.args) && MACROS.has(node.args[0] as string)) {
       const iterVar = Array.isArray(node.args[2]) ? node.args[2][0] : undefined;
       if (isAst(iterVar) && iterVar.op === 'id' && typeof iterVar.args === 'string') bound.add(iterVar.args);
@@ -207,12 +223,11 @@ function shadowTypeNames(expr: string, ast: unknown): Rewrite {
   const edits: Rewrite['edits'] = [];
   let source = '';
   let at = 0;
-  for (const id of ids.filter((n) => !bound.has(n.args as string)).sort((a, b) => (a.start ?? 0) - (b.start ?? 0))) {
+  for (const { node: id, replacement } of ids.filter((n) => !bound.has(n.node.args as string)).sort((a, b) => (a.node.start ?? 0) - (b.node.start ?? 0))) {
     const name = id.args as string;
     const start = id.start ?? 0;
     const end = id.end ?? start + name.length;
     if (start < at || expr.slice(start, end) !== name) continue;
-    const replacement = `(has(${RECORD_ALIAS}.${name}) ? ${RECORD_ALIAS}.${name} : ${name})`;
     source += expr.slice(at, start) + replacement;
     edits.push({ start, end, length: replacement.length });
     at = end;
@@ -389,11 +404,12 @@ function celContext(record: Record<string, unknown>): Map<string, unknown> {
   return new EventScope(record);
 }
 
+/** The type only: the message is logged, and an event's values may be personal data. */
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (typeof v === 'bigint') return `int ${v}`;
-  if (typeof v === 'number') return `double ${v}`;
-  if (typeof v === 'string') return `string "${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  if (typeof v === 'bigint') return 'an int';
+  if (typeof v === 'number') return 'a double';
+  if (typeof v === 'string') return 'a string';
   if (Array.isArray(v)) return 'a list';
   return typeof v === 'object' ? 'a map' : typeof v;
 }
