@@ -118,10 +118,10 @@ async function consume(consumer: Consumer, producer: Producer | undefined, run: 
     assigned = e.payload.memberAssignment[dlq] ?? [];
     lastActivity = Date.now();
   });
-  // Also fires for fetches that held only transaction markers or aborted records, which never
-  // reach eachBatch: the position still moves past them.
+  // A fetch that held only transaction markers or aborted records never reaches eachBatch,
+  // but the position still moves past them.
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    position.set(e.payload.partition, BigInt(e.payload.lastOffset) + 1n);
+    if (e.payload.batchSize === 0) position.set(e.payload.partition, BigInt(e.payload.lastOffset) + 1n);
     lastActivity = Date.now();
   });
   consumer.on(consumer.events.CRASH, (e) => {
@@ -140,7 +140,11 @@ async function consume(consumer: Consumer, producer: Producer | undefined, run: 
 
   async function replayBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const items: Item<Ref>[] = [];
+    // Dead letters written after the run started (replays that failed again, among others)
+    // wait for the next run: replaying them now could go round in circles.
+    const end = run.ranges.get(batch.partition)?.end ?? 0n;
     for (const m of batch.messages) {
+      if (BigInt(m.offset) >= end) break;
       const ref: Ref = { partition: batch.partition, offset: m.offset };
       const letter = await letters.read(m);
       ref.skip = select(letter, run.selection);
@@ -165,6 +169,8 @@ async function consume(consumer: Consumer, producer: Producer | undefined, run: 
       lastActivity = Date.now();
       await heartbeat();
     }
+    const last = BigInt(batch.lastOffset()) + 1n;
+    position.set(batch.partition, last < end ? last : end);
   }
 
   function settle(item: Item<Ref>, failure: string | undefined): void {
@@ -206,11 +212,12 @@ async function consume(consumer: Consumer, producer: Producer | undefined, run: 
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
   for (;;) {
     await sleep(100);
-    if (fatal !== undefined || done()) break;
+    if (fatal !== undefined) break;
     if (o.signal?.aborted) {
-      summary.interrupted = true;
+      summary.interrupted = !done();
       break;
     }
+    if (done()) break;
     if (assigned && Date.now() - lastActivity > o.idleMs) {
       summary.idle = true;
       break;

@@ -6,7 +6,7 @@ export interface ReplaySummary {
   interrupted: boolean;
   /** Stopped because nothing arrived for --idle-timeout before the end (the broker stopped answering?). */
   idle: boolean;
-  /** Dead letters waiting for this replay group when the run started. */
+  /** Offsets waiting for this replay group when the run started (transaction markers included). */
   pending: number;
   /** Re-sent and acknowledged (a dry run: would be re-sent). */
   replayed: number;
@@ -42,8 +42,10 @@ export function formatSummary(s: ReplaySummary): string {
   if (s.failed.length > 20) lines.push(`  ... and ${s.failed.length - 20} more`);
   if (s.failed.length) lines.push('failed dead letters stay in the dead-letter topic; the next replay starts again from the first of them');
   const settled = s.replayed + s.skipped + s.failed.length;
-  if (s.interrupted) lines.push(`interrupted after ${settled} of ${s.pending}: run the same command again to go on`);
-  if (s.idle) lines.push(`stopped after ${settled} of ${s.pending}: nothing arrived for the idle timeout; run the same command again to go on`);
+  // pending counts offsets, transaction markers included: an upper bound of the dead letters.
+  const of = `dead letters (of at most ${s.pending} pending)`;
+  if (s.interrupted) lines.push(`interrupted after ${settled} ${of}: run the same command again to go on`);
+  if (s.idle) lines.push(`stopped after ${settled} ${of}: nothing arrived for the idle timeout; run the same command again to go on`);
   if (s.dryRun) lines.push('dry run: nothing was sent and no offset was committed');
   if (!s.dedupe && !s.dryRun && s.replayed) {
     lines.push('note: the topology has no dedupe, so a replay that dies between a send and its offset commit sends that chunk again on the next run');
