@@ -160,6 +160,7 @@ async function consume(consumer: Consumer, producer: Producer | undefined, run: 
       if (stopping() || !isRunning() || isStale()) return;
       const records = chunk.filter((i) => i.send).length;
       if (o.rate && records > 0) await pace(records);
+      if (stopping()) return; // Ctrl-C while waiting for the rate: this chunk was not sent
       const failures = producer ? await sendChunk(producer, chunk, run.limits) : new Map<Item<Ref>, string>();
       for (const item of chunk) settle(item, failures.get(item));
       for (const item of chunk) resolveOffset(item.ref.offset);
