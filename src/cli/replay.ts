@@ -70,6 +70,8 @@ export function registerReplay(program: Command): void {
               bar.update(done);
             },
           });
+          // The bar counts offsets, transaction markers included: a finished run fills it.
+          if (!summary.interrupted && !summary.idle) bar?.update(summary.pending);
           bar?.stop();
           process.stderr.write(`${formatSummary(summary)}\n`);
           if (summary.interrupted) return EXIT_INTERRUPTED;

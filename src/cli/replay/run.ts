@@ -64,7 +64,7 @@ export async function replayDeadLetters(o: ReplayOptions): Promise<ReplaySummary
   try {
     const topics = new Set(await admin.listTopics());
     const missing = [dlq, ...selection.sources].filter((t) => !topics.has(t));
-    if (missing.length) throw new UserError(`topic ${missing.join(', ')} does not exist`, ['run `tracklane init -t <topology>` first']);
+    if (missing.length) throw new UserError(`${missing.length > 1 ? 'topics' : 'topic'} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist`, ['run `tracklane init -t <topology>` first']);
     ranges = await pendingRanges(admin, groupId, dlq);
     limits = await topicLimits(admin, [...selection.sources]);
   } finally {
