@@ -3,6 +3,7 @@ import { fail, isLive, type PipelineEvent, type Stage } from '../pipeline/event'
 import type { DedupeSpec } from '../topology/types';
 import type { Keys } from '../state/keys';
 import { loadScripts, type RedisClient } from '../state/redis';
+import { parseCoordinates, REPLAY_ORIGIN_HEADER } from './replay-header';
 
 // Drops events whose idempotency key was already accepted from another source offset
 // within the window (DESIGN.md section 8), with one script call per batch.
@@ -17,6 +18,15 @@ import { loadScripts, type RedisClient } from '../state/redis';
 // is that mode's contract. A second event with the key from any other offset — in the same
 // batch, another partition, another topic — is a DUPLICATE (same bytes) or a CONFLICT.
 // Keys expire after the window, counted from the first sighting (never refreshed).
+//
+// Dead-letter replay. An event dead-lettered after this stage (consent, an enrichment
+// step, an enriched record that does not fit its schema) had its key stored from its
+// original offset, and never reached the enriched topic. `tracklane replay` re-sends it with
+// a `tracklane-replay-origin` header naming that offset. When the stored entry is exactly
+// that origin (coordinates and fingerprint), the replay takes the key over (RESUMED: the
+// entry now names the replay's offset, TTL unchanged) and passes. A second copy of the same
+// replay then finds the key held by the first one and is a DUPLICATE; a replay of the
+// replay's own dead letter names the first replay's offset and passes. docs/state.md.
 
 export interface DedupeHooks {
   /** An event dropped as a duplicate (also called for a conflict resolved by onConflict: drop). */
@@ -49,12 +59,17 @@ export function createDedupeStage(redis: RedisClient, keys: Keys, spec: DedupeSp
       const live = batch.filter((ev) => isLive(ev) && ev.idempotencyKey !== undefined);
       if (live.length === 0) return;
       const redisKeys = live.map((ev) => keys.dedupe(ev.idempotencyKey as string));
-      const args = [windowMs, ...live.map((ev) => `${ev.topic}|${ev.partition}|${ev.offset}|${fingerprint(ev.value)}`)];
+      const args = [windowMs];
+      for (const ev of live) {
+        const fp = fingerprint(ev.value);
+        const origin = parseCoordinates(ev.headers[REPLAY_ORIGIN_HEADER]);
+        args.push(`${ev.topic}|${ev.partition}|${ev.offset}|${fp}`, origin ? `${origin.topic}|${origin.partition}|${origin.offset}|${fp}` : '');
+      }
       const reply = (await scripts.run('dedupe', redisKeys, args, 'dedupe script')) as (number | string)[];
       for (let i = 0; i < live.length; i++) {
         const ev = live[i];
         const code = Number(reply[2 * i]);
-        if (code === 0 || code === 1) continue; // NEW, REPLAY: pass through
+        if (code === 0 || code === 1 || code === 4) continue; // NEW, REPLAY, RESUMED: pass through
         if (code === 2) {
           ev.dropped = 'duplicate';
           hooks.onDuplicate?.(ev);

@@ -4,6 +4,7 @@ import type { PipelineEvent } from '../pipeline/event';
 import type { Topology } from '../topology/types';
 import { writeWireFrame } from '../decode/wire';
 import type { OutputMessage } from './output';
+import { REPLAYED_FROM_HEADER } from '../dedupe/replay-header';
 
 export const deadLetterSchema = readPackageSchema('schemas/tracklane/DeadLetter.avsc');
 export const deadLetterType = avro.Type.forSchema(deadLetterSchema as avro.Schema);
@@ -37,9 +38,12 @@ export const MAX_DEAD_LETTER_BYTES = 1_000_000;
 /** One dead letter per bad event, carrying the original key, value and headers untouched (when they fit). */
 export function deadLetterMessage(ev: PipelineEvent, topology: Topology, schemaId: number, now: number): OutputMessage {
   const failure = ev.failure!;
+  // A replayed event that fails again names the dead letter it was replayed from (its
+  // headers keep tracklane-replayed-from too), so `replay` can be followed back.
+  const replayOf = ev.headers[REPLAYED_FROM_HEADER];
   const letter: DeadLetter = {
     reason: failure.reason,
-    message: failure.message.slice(0, 2000),
+    message: failure.message.slice(0, 2000) + (replayOf ? ` (replay of dead letter ${replayOf.toString().slice(0, 300)})` : ''),
     path: failure.path ?? null,
     stage: failure.stage,
     source_topic: ev.topic,
