@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Engine } from '../../../src/engine';
+import { initTopology } from '../../../src/cli/init';
+import { Registry, registryOptionsFromEnv } from '../../../src/decode/registry';
+import { readWireFrame } from '../../../src/decode/wire';
+import type { OutputsSpec } from '../../../src/topology/types';
+import { waitForInputCommitted } from '../committed-watch';
+import { kafka } from '../stack-env';
+import { correlationAliases, sessionAliases, type SentCoordinates } from './aliases';
+import { newToken, renameTopology, type GoldenCase } from './case';
+import { OutputCollector, type CollectedMessage } from './collector';
+import { encodeInput, type OutgoingRecord } from './encode';
+import { parseInput } from './input';
+import { bytesAsJson, compareKeys, normalizeValue, sortKey, type GoldenRecord, type NormalizeContext } from './normalize';
+
+// One golden case through the real engine on the real stack: rename, register writer
+// schemas, `init`, start the engine, send the input (waiting where the case says), wait
+// until every input offset is committed, read every output back and normalize it.
+
+export type OutputName = keyof OutputsSpec;
+export type GoldenOutputs = Map<OutputName, GoldenRecord[]>;
+
+/** The fixed test key: pseudonyms in expected files are HMACs under it. */
+export const GOLDEN_ENV = { TRACKLANE_PSEUDONYM_KEYS: 'k1:golden-secret-0123456789abcdef' };
+export const INSTANCE_ID = 'golden';
+
+/** What a run leaves on the stack, for the suite to remove at the end. */
+export interface Leftovers {
+  topics: string[];
+  groups: string[];
+  topologies: string[];
+}
+
+const registry = new Registry(registryOptionsFromEnv());
+
+export async function runCase(c: GoldenCase, expectedCounts: Map<OutputName, number> | undefined, leftovers: Leftovers): Promise<GoldenOutputs> {
+  const steps = parseInput(c.inputFile);
+  const names = renameTopology(c, newToken());
+  const { topology } = names;
+  const outputs = Object.entries(topology.outputs) as Array<[OutputName, { topic: string }]>;
+  const collectorGroup = `golden-collect-${names.token}`;
+  leftovers.topics.push(...topology.sources.map((s) => s.topic), ...outputs.map(([, o]) => o.topic));
+  leftovers.groups.push(topology.name, collectorGroup);
+  leftovers.topologies.push(topology.name);
+
+  const input = await encodeInput(steps, c.dir, names, registry);
+  await initTopology(topology);
+  const collector = await OutputCollector.start(outputs.map(([, o]) => o.topic), collectorGroup);
+  const engine = new Engine({ topology, metricsPort: 0, instanceId: INSTANCE_ID, env: { ...process.env, ...GOLDEN_ENV } });
+  const sent = new Map<string, { line: number; value: Buffer | null }>();
+  try {
+    await engine.start();
+    const producer = kafka('tracklane-golden-producer').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      for (const segment of input.segments) {
+        for (const s of await send(producer, segment)) sent.set(coordinates(s), { line: s.line, value: s.value });
+        for (const source of topology.sources) await waitForInputCommitted(topology.name, source.topic, 60_000);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const counts = expectedCounts && new Map([...expectedCounts].map(([name, n]) => [topology.outputs[name].topic, n]));
+    await collector.settle(counts, counts ? 1_000 : 3_000, 30_000);
+  } finally {
+    await engine.stop();
+    await collector.stop();
+    fs.rmSync(path.dirname(names.file), { recursive: true, force: true });
+  }
+
+  const coords: SentCoordinates[] = [...sent.keys()].map((k) => {
+    const [topic, partition, offset] = k.split('|');
+    return { topic, partition: Number(partition), offset: Number(offset) };
+  });
+  const ctx: NormalizeContext = {
+    token: names.token,
+    schemaLabels: input.schemaLabels,
+    aliases: new Map([...correlationAliases(coords, names.token), ...sessionAliases(topology, steps)]),
+  };
+  const result: GoldenOutputs = new Map();
+  for (const [name, { topic }] of outputs) {
+    const records = await Promise.all(
+      collector.messages
+        .filter((m) => m.topic === topic)
+        .map(async (m, i) => ({ order: i, record: await goldenRecord(name, m, ctx, sent) })),
+    );
+    records.sort((a, b) => compareKeys(sortKey(name, a.record, a.order), sortKey(name, b.record, b.order)));
+    result.set(name, records.map((r) => r.record));
+  }
+  return result;
+}
+
+interface SentRecord { line: number; topic: string; partition: number; offset: number; value: Buffer | null }
+
+const coordinates = (s: { topic: string; partition: number; offset: number }) => `${s.topic}|${s.partition}|${s.offset}`;
+
+/** Sends one segment in order; offsets come from the broker's answer. */
+async function send(producer: ReturnType<ReturnType<typeof kafka>['producer']>, segment: OutgoingRecord[]): Promise<SentRecord[]> {
+  const topics = [...new Set(segment.map((r) => r.topic))];
+  const answer = await producer.sendBatch({ acks: -1, topicMessages: topics.map((topic) => ({ topic, messages: segment.filter((r) => r.topic === topic).map((r) => r.message) })) });
+  const next = new Map(answer.map((a) => [`${a.topicName}|${a.partition}`, Number(a.baseOffset)]));
+  return segment.map((r) => {
+    const at = `${r.topic}|${r.partition}`;
+    const offset = next.get(at)!;
+    next.set(at, offset + 1);
+    return { line: r.line, topic: r.topic, partition: r.partition, offset, value: (r.message.value as Buffer | null) ?? null };
+  });
+}
+
+async function decodeValue(value: Buffer | null): Promise<unknown> {
+  if (value === null) return null;
+  if (value[0] !== 0) return JSON.parse(value.toString('utf8')); // alerts with format: json
+  const frame = readWireFrame(value);
+  const writer = await registry.writerSchema(frame.schemaId);
+  return writer.kind === 'avro' ? writer.type.fromBuffer(frame.payload) : JSON.parse(frame.payload.toString('utf8'));
+}
+
+async function goldenRecord(output: OutputName, m: CollectedMessage, ctx: NormalizeContext, sent: Map<string, { line: number; value: Buffer | null }>): Promise<GoldenRecord> {
+  const value = (await decodeValue(m.value)) as Record<string, unknown> | null;
+  if (output === 'deadLetter' && value && Buffer.isBuffer(value.value)) {
+    // The original bytes, untouched, is the contract: say so instead of printing them
+    // (they hold this run's schema ids).
+    const original = sent.get(`${value.source_topic}|${value.source_partition}|${value.source_offset}`);
+    if (original?.value && original.value.equals(value.value)) value.value = '<input value>';
+  }
+  const headers: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m.headers)) {
+    headers[k] = Array.isArray(v) ? v.map((x) => bytesAsJson(Buffer.from(x))) : v === undefined ? null : bytesAsJson(Buffer.from(v));
+  }
+  return {
+    key: m.key === null ? null : normalizeValue(m.key, ctx),
+    partition: m.partition,
+    headers: normalizeValue(headers, ctx) as Record<string, unknown>,
+    value: normalizeValue(value, ctx),
+  };
+}
