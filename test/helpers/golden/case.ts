@@ -50,6 +50,7 @@ export function newToken(): string {
 /** Writes the case's topology with this run's names and loads it. */
 export function renameTopology(c: GoldenCase, token: string): RunNames {
   const rename = (name: string) => `${name}.${token}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `golden-${c.name}-`));
   const doc = YAML.parseDocument(fs.readFileSync(c.topologyFile, 'utf8'));
   const name = String(doc.getIn(['metadata', 'name']));
   doc.setIn(['metadata', 'name'], `${name}-${token}`);
@@ -61,14 +62,17 @@ export function renameTopology(c: GoldenCase, token: string): RunNames {
     if (doc.hasIn(at('subject'))) doc.setIn(at('subject'), rename(String(doc.getIn(at('subject')))));
     const schema = doc.getIn(at('schema')) as string | undefined;
     sourceSchemas.set(String(doc.getIn(at('name'))), schema);
-    if (schema) doc.setIn(at('schema'), path.resolve(c.dir, schema));
+    if (schema) {
+      const copy = path.join(dir, `source-${i}-${path.basename(schema)}`);
+      fs.writeFileSync(copy, runSchemaText(path.resolve(c.dir, schema), token));
+      doc.setIn(at('schema'), copy);
+    }
   });
   const outputs = doc.getIn(['spec', 'outputs']) as YAML.YAMLMap;
   for (const pair of outputs.items) {
     const at = ['spec', 'outputs', String((pair.key as YAML.Scalar).value ?? pair.key), 'topic'];
     doc.setIn(at, rename(String(doc.getIn(at))));
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `golden-${c.name}-`));
   const file = path.join(dir, 'topology.yaml');
   fs.writeFileSync(file, doc.toString());
   return { token, topology: loadTopology(file), file, sourceSchemas, rename };
@@ -76,5 +80,18 @@ export function renameTopology(c: GoldenCase, token: string): RunNames {
 
 /** Removes this run's token from a name or message ("raw.orders.g1a2b3c4d5" -> "raw.orders"). */
 export function stripToken(text: string, token: string): string {
-  return text.split(`.${token}`).join('').split(`-${token}`).join('');
+  return text.split(`.${token}`).join('').split(`-${token}`).join('').split(token).join('<run>');
+}
+
+/**
+ * A schema file's text as this run registers it: tagged with the token (an Avro attribute,
+ * a JSON Schema $comment), so its registry id is this run's own. Identical content under
+ * many subjects shares one id, and the registry then names any of those subjects (with its
+ * version) for the id: runs would see each other's subjects and versions.
+ */
+export function runSchemaText(file: string, token: string): string {
+  const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return JSON.stringify(schema);
+  const tag = file.endsWith('.avsc') ? { golden_run: token } : { $comment: `golden run ${token}` };
+  return JSON.stringify({ ...schema, ...tag });
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import avro from 'avsc';
 import type { Message } from 'kafkajs';
@@ -7,7 +6,7 @@ import type { Registry } from '../../../src/decode/registry';
 import { writeWireFrame } from '../../../src/decode/wire';
 import type { SourceSpec } from '../../../src/topology/types';
 import { InputError, writerSchemas, type InputRecord, type InputStep, type WriterRef } from './input';
-import type { RunNames } from './case';
+import { runSchemaText, type RunNames } from './case';
 
 // Turns the records of input.jsonl into Kafka messages: writer schemas registered in order of
 // first use, plain JSON encoded with them (strictly: an unknown or missing field is a mistake
@@ -55,7 +54,7 @@ export async function encodeInput(steps: InputStep[], caseDir: string, names: Ru
   const schemaLabels = new Map<number, string>();
   for (const ref of refs) {
     const file = path.resolve(caseDir, ref.schema);
-    const text = fs.readFileSync(file, 'utf8');
+    const text = runSchemaText(file, names.token);
     const isAvro = file.endsWith('.avsc');
     const id = await registry.register(ref.subject, text, isAvro ? 'avro' : 'json');
     const schema = JSON.parse(text) as avro.Schema;
