@@ -3,16 +3,16 @@ import path from 'node:path';
 import { Engine } from '../../../src/engine';
 import { initTopology } from '../../../src/cli/init';
 import { Registry, registryOptionsFromEnv } from '../../../src/decode/registry';
-import { readWireFrame } from '../../../src/decode/wire';
 import type { OutputsSpec } from '../../../src/topology/types';
 import { waitForInputCommitted } from '../committed-watch';
 import { kafka } from '../stack-env';
-import { correlationAliases, sessionAliases, type SentCoordinates } from './aliases';
-import { newToken, renameTopology, type GoldenCase } from './case';
-import { OutputCollector, type CollectedMessage } from './collector';
+import { correlationAliases, sessionAliases } from './aliases';
+import { newToken, renameTopology, type GoldenCase, type RunNames } from './case';
+import { OutputCollector } from './collector';
 import { encodeInput, type OutgoingRecord } from './encode';
-import { parseInput } from './input';
-import { bytesAsJson, compareKeys, normalizeValue, sortKey, type GoldenRecord, type NormalizeContext } from './normalize';
+import { parseInput, type InputStep } from './input';
+import type { GoldenRecord, NormalizeContext } from './normalize';
+import { coordinates, goldenRecords, type SentRecord } from './read-back';
 
 // One golden case through the real engine on the real stack: rename, register writer
 // schemas, `init`, start the engine, send the input (waiting where the case says), wait
@@ -37,6 +37,14 @@ const registry = new Registry(registryOptionsFromEnv());
 export async function runCase(c: GoldenCase, expectedCounts: Map<OutputName, number> | undefined, leftovers: Leftovers): Promise<GoldenOutputs> {
   const steps = parseInput(c.inputFile);
   const names = renameTopology(c, newToken());
+  try {
+    return await runRenamed(c, steps, names, expectedCounts, leftovers);
+  } finally {
+    fs.rmSync(path.dirname(names.file), { recursive: true, force: true });
+  }
+}
+
+async function runRenamed(c: GoldenCase, steps: InputStep[], names: RunNames, expectedCounts: Map<OutputName, number> | undefined, leftovers: Leftovers): Promise<GoldenOutputs> {
   const { topology } = names;
   const outputs = Object.entries(topology.outputs) as Array<[OutputName, { topic: string }]>;
   const collectorGroup = `golden-collect-${names.token}`;
@@ -48,14 +56,14 @@ export async function runCase(c: GoldenCase, expectedCounts: Map<OutputName, num
   await initTopology(topology);
   const collector = await OutputCollector.start(outputs.map(([, o]) => o.topic), collectorGroup);
   const engine = new Engine({ topology, metricsPort: 0, instanceId: INSTANCE_ID, env: { ...process.env, ...GOLDEN_ENV } });
-  const sent = new Map<string, { line: number; value: Buffer | null }>();
+  const sent = new Map<string, SentRecord>();
   try {
     await engine.start();
     const producer = kafka('tracklane-golden-producer').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
     try {
       for (const segment of input.segments) {
-        for (const s of await send(producer, segment)) sent.set(coordinates(s), { line: s.line, value: s.value });
+        for (const s of await send(producer, segment)) sent.set(coordinates(s), s);
         for (const source of topology.sources) await waitForInputCommitted(topology.name, source.topic, 60_000);
       }
     } finally {
@@ -66,34 +74,20 @@ export async function runCase(c: GoldenCase, expectedCounts: Map<OutputName, num
   } finally {
     await engine.stop();
     await collector.stop();
-    fs.rmSync(path.dirname(names.file), { recursive: true, force: true });
   }
 
-  const coords: SentCoordinates[] = [...sent.keys()].map((k) => {
-    const [topic, partition, offset] = k.split('|');
-    return { topic, partition: Number(partition), offset: Number(offset) };
-  });
   const ctx: NormalizeContext = {
     token: names.token,
     schemaLabels: input.schemaLabels,
-    aliases: new Map([...correlationAliases(coords, names.token), ...sessionAliases(topology, steps)]),
+    aliases: new Map([...correlationAliases([...sent.values()], names.token), ...sessionAliases(topology, steps)]),
   };
   const result: GoldenOutputs = new Map();
   for (const [name, { topic }] of outputs) {
-    const records = await Promise.all(
-      collector.messages
-        .filter((m) => m.topic === topic)
-        .map(async (m, i) => ({ order: i, record: await goldenRecord(name, m, ctx, sent) })),
-    );
-    records.sort((a, b) => compareKeys(sortKey(name, a.record, a.order), sortKey(name, b.record, b.order)));
-    result.set(name, records.map((r) => r.record));
+    result.set(name, await goldenRecords(name, collector.messages.filter((m) => m.topic === topic), registry, ctx, sent));
   }
   return result;
 }
 
-interface SentRecord { line: number; topic: string; partition: number; offset: number; value: Buffer | null }
-
-const coordinates = (s: { topic: string; partition: number; offset: number }) => `${s.topic}|${s.partition}|${s.offset}`;
 
 /** Sends one segment in order; offsets come from the broker's answer. */
 async function send(producer: ReturnType<ReturnType<typeof kafka>['producer']>, segment: OutgoingRecord[]): Promise<SentRecord[]> {
@@ -104,34 +98,6 @@ async function send(producer: ReturnType<ReturnType<typeof kafka>['producer']>, 
     const at = `${r.topic}|${r.partition}`;
     const offset = next.get(at)!;
     next.set(at, offset + 1);
-    return { line: r.line, topic: r.topic, partition: r.partition, offset, value: (r.message.value as Buffer | null) ?? null };
+    return { topic: r.topic, partition: r.partition, offset, value: (r.message.value as Buffer | null) ?? null };
   });
-}
-
-async function decodeValue(value: Buffer | null): Promise<unknown> {
-  if (value === null) return null;
-  if (value[0] !== 0) return JSON.parse(value.toString('utf8')); // alerts with format: json
-  const frame = readWireFrame(value);
-  const writer = await registry.writerSchema(frame.schemaId);
-  return writer.kind === 'avro' ? writer.type.fromBuffer(frame.payload) : JSON.parse(frame.payload.toString('utf8'));
-}
-
-async function goldenRecord(output: OutputName, m: CollectedMessage, ctx: NormalizeContext, sent: Map<string, { line: number; value: Buffer | null }>): Promise<GoldenRecord> {
-  const value = (await decodeValue(m.value)) as Record<string, unknown> | null;
-  if (output === 'deadLetter' && value && Buffer.isBuffer(value.value)) {
-    // The original bytes, untouched, is the contract: say so instead of printing them
-    // (they hold this run's schema ids).
-    const original = sent.get(`${value.source_topic}|${value.source_partition}|${value.source_offset}`);
-    if (original?.value && original.value.equals(value.value)) value.value = '<input value>';
-  }
-  const headers: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m.headers)) {
-    headers[k] = Array.isArray(v) ? v.map((x) => bytesAsJson(Buffer.from(x))) : v === undefined ? null : bytesAsJson(Buffer.from(v));
-  }
-  return {
-    key: m.key === null ? null : normalizeValue(m.key, ctx),
-    partition: m.partition,
-    headers: normalizeValue(headers, ctx) as Record<string, unknown>,
-    value: normalizeValue(value, ctx),
-  };
 }
