@@ -73,7 +73,8 @@ export async function waitForInputCommitted(groupId: string, topic: string, time
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const behind = committed.partitions.filter((p) => p.offset !== ends.get(p.partition));
+      // A partition that never had a record has nothing to commit (offset -1, end 0).
+      const behind = committed.partitions.filter((p) => p.offset !== ends.get(p.partition) && !(p.offset === '-1' && ends.get(p.partition) === '0'));
       if (behind.length === 0) return;
       if (Date.now() > deadline) {
         throw new Error(`group ${groupId} still behind on ${topic}: ${behind.map((p) => `${p.partition}@${p.offset}/${ends.get(p.partition)}`).join(', ')}`);
