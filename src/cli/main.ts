@@ -9,6 +9,7 @@ import { registerProduce } from './produce';
 import { registerReplay } from './replay';
 import { registerRules } from './rules';
 import { registerRun } from './run';
+import { registerSdk } from './sdk';
 import { registerStack } from './stack';
 
 const program = new Command('tracklane')
@@ -26,6 +27,7 @@ registerRules(program);
 registerReplay(program);
 registerDemo(program);
 registerBench(program);
+registerSdk(program);
 
 program
   .parseAsync(process.argv)
