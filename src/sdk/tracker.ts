@@ -63,6 +63,7 @@ function createKafkaTracker<T extends object>(options: TrackerOptions): Tracker<
   let refusedCount = 0;
   let lastError: TracklaneError | undefined;
   let connection: Promise<void> | undefined;
+  let connected = false;
   let disconnecting: Promise<void> | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   let sending = false;
@@ -79,18 +80,28 @@ function createKafkaTracker<T extends object>(options: TrackerOptions): Tracker<
   async function connect(): Promise<void> {
     if (disconnecting) await disconnecting;
     if (!connection) {
-      connection = producer.connect();
-      connection.catch(() => (connection = undefined));
+      const attempt: Promise<void> = producer.connect().then(() => {
+        // disconnect() gave up on this attempt while kafkajs was still retrying: let it go.
+        if (connection !== attempt) { void producer.disconnect().catch(() => undefined); throw new Error('disconnected while connecting'); }
+        connected = true;
+      });
+      connection = attempt;
+      attempt.catch(() => { if (connection === attempt) connection = undefined; });
     }
     await connection;
   }
   async function disconnect(): Promise<void> {
     const c = connection;
     connection = undefined;
-    if (c) {
-      disconnecting = c.then(() => producer.disconnect(), () => undefined).catch(() => undefined).finally(() => (disconnecting = undefined));
-      await disconnecting;
+    if (!c) return;
+    if (!connected) {
+      // Still connecting: kafkajs may keep retrying for many seconds; close() must not wait that out.
+      await producer.disconnect().catch(() => undefined);
+      return;
     }
+    connected = false;
+    disconnecting = producer.disconnect().catch(() => undefined).finally(() => (disconnecting = undefined));
+    await disconnecting;
   }
 
   function schedule(now: boolean): void {
