@@ -62,6 +62,7 @@ function createKafkaTracker<T extends object>(options: TrackerOptions): Tracker<
   const refused: TrackEvent[] = [];
   let refusedCount = 0;
   let lastError: TracklaneError | undefined;
+  let lastRefusal: DataError | undefined;
   let connection: Promise<void> | undefined;
   let connected = false;
   let disconnecting: Promise<void> | undefined;
@@ -138,7 +139,8 @@ function createKafkaTracker<T extends object>(options: TrackerOptions): Tracker<
           if (refusedRecords && batch.length > 1) { size = Math.ceil(batch.length / 2); continue; } // e.g. a batch too large: split it
           if (refusedRecords) {
             // One event the broker will never take (e.g. larger than max.message.bytes): report it, go on.
-            fail(new DataError('OVERSIZE', `the broker refused an event for ${o.topic} (key ${batch[0].message.key?.toString()}): ${e.message}`, undefined, { cause: err }), false);
+            lastRefusal = new DataError('OVERSIZE', `the broker refused an event for ${o.topic} (key ${batch[0].message.key?.toString()}): ${e.message}`, undefined, { cause: err });
+            fail(lastRefusal, false);
             refusedCount++;
             if (refused.length < o.maxQueue) refused.push(batch[0].event);
             release(1, false);
@@ -195,7 +197,7 @@ function createKafkaTracker<T extends object>(options: TrackerOptions): Tracker<
     const value = enc.encode(record);
     const message: Message = { key: recordKey(record, o), value, headers: traceparent ? { traceparent } : undefined };
     while (queue.length >= o.maxQueue && !closed) await new Promise<void>((resolve) => spaceWaiters.push(resolve));
-    if (closed) throw new InfrastructureError('kafka', `track(): the tracker for ${o.topic} closed while this event waited for room in its full queue`);
+    if (closed) throw new InfrastructureError('kafka', `track(): the tracker for ${o.topic} closed (its deadline passed) before this event could be queued`);
     queue.push({ message, event: record });
     queued++;
     schedule(false);
@@ -240,10 +242,11 @@ function createKafkaTracker<T extends object>(options: TrackerOptions): Tracker<
       if (lingerTimer) clearTimeout(lingerTimer);
       if (retryTimer) clearTimeout(retryTimer);
       await disconnect();
-      let error = refusedCount > 0 ? lastError : undefined;
+      let error: TracklaneError | undefined = lastRefusal;
       if (left.length > 0) {
         error = new InfrastructureError('kafka', `tracker closed with ${left.length} events not delivered to ${o.topic} after ${timeoutMs} ms${lastError ? ` (last error: ${lastError.message})` : ''}`, { cause: lastError });
         onError(error);
+        for (const w of flushWaiters.splice(0)) w.reject(error); // a flush() still waiting would wait forever
       }
       return {
         delivered: acknowledged,

@@ -11,7 +11,7 @@ import { createTracker, withTraceparent, currentTraceparent, uuidv7Time, Infrast
 import { loadTopology } from '../../src/topology/load';
 import { createCheckoutServer } from '../../examples/checkout-service/server';
 import { writeFixture, type Fixture } from '../helpers/engine-fixture';
-import { consumeAll, deleteTopics } from '../helpers/stack-env';
+import { consumeAll, deleteTopics, kafka } from '../helpers/stack-env';
 import { decode, readDecoded, type DeadLetter, type Enriched } from '../helpers/outputs';
 import { startTsChild } from '../helpers/ts-child';
 
@@ -212,7 +212,9 @@ const t = createTracker({ topic: ${JSON.stringify(f.raw)}, subject: ${JSON.strin
     const t = createTracker({ topic: f.raw, subject: f.subject, brokers: ['127.0.0.1:1'], closeTimeoutMs: 1500, onError: (e) => errors.push(e) });
     await t.track({ event_id: 'lost-1', type: 'checkout', status: 'ok', region: 'eu', duration_ms: 1, url: '/lost', user_id: 'lost-1' });
     await t.track({ event_id: 'lost-2', type: 'checkout', status: 'ok', region: 'eu', duration_ms: 2, url: '/lost', user_id: 'lost-2' });
+    const flushing = t.flush();
     const report = await t.close();
+    await expect(flushing).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' }); // a pending flush() does not hang
     expect(report).toMatchObject({ delivered: 0, undelivered: 2, events: [{ event_id: 'lost-1', user_id: 'lost-1' }, { event_id: 'lost-2', user_id: 'lost-2' }] });
     expect(report.error).toBeInstanceOf(InfrastructureError);
     expect(report.error).toMatchObject({ code: 'KAFKA_UNAVAILABLE', message: expect.stringContaining('2 events not delivered') });
@@ -225,5 +227,30 @@ const t = createTracker({ topic: ${JSON.stringify(f.raw)}, subject: ${JSON.strin
     const raw = await consumeAll(f.raw, { readCommitted: false, expected: 92 + 2 });
     const users = await Promise.all(raw.map(async (m) => (await decode<Checkout>(m)).user_id));
     expect(users.filter((u) => u?.startsWith('lost-')).sort()).toEqual(['lost-1', 'lost-2']);
+  });
+
+  it('close() reports an event the broker refused (too large) among those it could not deliver', async () => {
+    const topic = `${f.raw}-small`;
+    const admin = kafka('tracklane-test-admin').admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '2048' }] }] });
+    } finally {
+      await admin.disconnect();
+    }
+    try {
+      const errors: TracklaneError[] = [];
+      const t = createTracker({ topic, subject: f.subject, onError: (e) => errors.push(e) });
+      const event = (user: string, url: string) => ({ type: 'checkout', status: 'ok', region: 'eu', duration_ms: 1, url, user_id: user });
+      await t.track(event('small', '/ok'));
+      await t.track(event('big', '/' + 'x'.repeat(5000)));
+      const report = await t.close();
+      expect(report).toMatchObject({ delivered: 1, undelivered: 1, events: [{ user_id: 'big' }], error: { code: 'OVERSIZE' } });
+      expect(errors.map((e) => e.code)).toEqual(['OVERSIZE']);
+      const raw = await consumeAll(topic, { readCommitted: false, expected: 1 });
+      expect(await Promise.all(raw.map(async (m) => (await decode<Checkout>(m)).user_id))).toEqual(['small']);
+    } finally {
+      await deleteTopics([topic]);
+    }
   });
 });
