@@ -96,6 +96,14 @@ if (require.main === module) {
   const tracker = createTracker({ topic: 'raw.checkout', subject: 'raw.checkout-value' });
   const port = Number(process.env.PORT ?? 8080);
   const server = createCheckoutServer(tracker).listen(port, () => process.stderr.write(`checkout-service on :${port}, POST /checkout\n`));
-  // The tracker flushes on SIGTERM by itself; stop taking requests at the same time.
-  process.once('SIGTERM', () => server.close());
+  // The service owns its shutdown: stop taking connections, let the requests in progress
+  // finish (they still track their events), then deliver what is queued and go.
+  process.once('SIGTERM', () => {
+    server.close(() => {
+      void tracker.close().then((report) => {
+        if (report.undelivered > 0) process.stderr.write(`${report.undelivered} events not delivered: ${report.error?.message}\n`);
+        process.exit(report.undelivered > 0 ? 1 : 0);
+      });
+    });
+  });
 }

@@ -49,6 +49,7 @@ export const COMMAND_ENV: Record<string, string[]> = {
   replay: [...KAFKA, ...REGISTRY, ...LOG],
   demo: [...KAFKA, ...REGISTRY, ...REDIS, 'TRACKLANE_PSEUDONYM_KEYS', 'TRACKLANE_METRICS_PORT', ...LOG],
   bench: [...KAFKA, ...REGISTRY, ...REDIS, ...LOG],
+  sdk: [...REGISTRY, ...LOG],
   completion: [],
 };
 

@@ -11,6 +11,7 @@ import { registerProduce } from './produce';
 import { registerReplay } from './replay';
 import { registerRules } from './rules';
 import { registerRun } from './run';
+import { registerSdk } from './sdk';
 import { registerStack } from './stack';
 
 /** The whole command tree, apart from parsing (main.ts), so tests can read its help and completion. */
@@ -30,6 +31,7 @@ export function createProgram(): Command {
   registerReplay(program);
   registerDemo(program);
   registerBench(program);
+  registerSdk(program);
   registerCompletion(program);
   attachEnvHelp(program);
   return program;

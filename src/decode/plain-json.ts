@@ -9,6 +9,7 @@ export function fromPlainJson(schema: avro.Schema, value: unknown, path = ''): u
   if (typeof schema === 'string') return primitive(schema, value, path);
   if (Array.isArray(schema)) return union(schema as avro.Schema[], value, path);
   const s = schema as { type: string; logicalType?: string; fields?: Array<{ name: string; type: avro.Schema }>; items?: avro.Schema; values?: avro.Schema };
+  if (s.logicalType === 'timestamp-millis' && value instanceof Date) return value.getTime(); // the SDK's typed events may carry Dates
   if (s.logicalType === 'timestamp-millis' && typeof value === 'string') {
     const ms = Date.parse(value);
     if (Number.isNaN(ms)) throw new DataError('VALIDATION_FAILED', `${path || '/'}: "${value}" is not an ISO-8601 time`, path || '/');

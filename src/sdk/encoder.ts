@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import avro from 'avsc';
 import Ajv from 'ajv';
 import { fromPlainJson } from '../decode/plain-json';
@@ -25,6 +26,33 @@ export async function loadEncoder(registry: Registry, subject: string): Promise<
   const schema = JSON.parse(latest.schema);
   const where = `${subject} v${latest.version}`;
   return latest.schemaType === 'JSON' ? jsonEncoder(schema, latest.id, latest.version, where) : avroEncoder(schema, latest.id, latest.version, where);
+}
+
+/**
+ * An encoder over a schema given in code or a file, for the memory tracker: the same checks
+ * and messages as the registry's schema, with schema id 0. A string is a file path; a parsed
+ * object is JSON Schema when it says so (`$schema`, or `type: object`), Avro otherwise.
+ */
+export function localEncoder(schema: string | avro.Schema | avro.Type | Record<string, unknown>): EventEncoder {
+  if (schema instanceof avro.Type) return avroEncoder(schema.schema({ exportAttrs: true }), 0, 0, 'the given schema');
+  let parsed: unknown = schema;
+  let where = 'the given schema';
+  if (typeof schema === 'string') {
+    where = `schema file ${schema}`;
+    try {
+      parsed = JSON.parse(fs.readFileSync(schema, 'utf8'));
+    } catch (err) {
+      throw new UserError(`createTracker: ${where} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  const s = parsed as Record<string, unknown>;
+  if (s && typeof s === 'object' && !Array.isArray(s) && ('$schema' in s || s.type === 'object')) return jsonEncoder(s, 0, 0, where);
+  try {
+    avro.Type.forSchema(parsed as avro.Schema);
+  } catch (err) {
+    throw new UserError(`createTracker: ${where} is not a valid Avro schema: ${(err as Error).message}`);
+  }
+  return avroEncoder(parsed as avro.Schema, 0, 0, where);
 }
 
 function avroEncoder(schema: avro.Schema, schemaId: number, version: number, where: string): EventEncoder {

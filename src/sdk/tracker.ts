@@ -1,73 +1,37 @@
-import { Kafka, type KafkaConfig, type Message, type Producer, type RetryOptions } from 'kafkajs';
-import { traceIdFromTraceparent } from '../enrich/correlation';
+import { Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
 import { Registry, registryOptionsFromEnv } from '../decode/registry';
 import { DataError, InfrastructureError, TracklaneError, UserError } from '../errors';
 import { logger } from '../observability/logger';
 import { kafkaConfigFromEnv, PRODUCER_OPTIONS } from '../source/kafka';
 import { loadEncoder, type EventEncoder } from './encoder';
-import { currentTraceparent } from './trace-context';
-import { uuidv7 } from './uuidv7';
-
-export interface TrackerOptions {
-  /** Source topic of the topology, e.g. raw.checkout. */
-  topic: string;
-  /** Registry subject whose latest schema encodes events, e.g. raw.checkout-value. */
-  subject: string;
-  /** Default: KAFKA_BROKERS (then 127.0.0.1:9092). SASL/TLS come from the env as for the engine. */
-  brokers?: string[];
-  /** Default: SCHEMA_REGISTRY_URL (then the local Apicurio); credentials from the env. */
-  registryUrl?: string;
-  /** Filled with a UUIDv7 when absent; also the record key. Default event_id. */
-  idempotencyKeyField?: string;
-  /** Filled with Date.now() (epoch ms) when absent; a Date is turned into epoch ms. Default ts. */
-  eventTimeField?: string;
-  /** Filled with the trace id of the active traceparent when absent. Default correlation_id. */
-  correlationField?: string;
-  /** Events per produce request. Default 500. */
-  batchSize?: number;
-  /** How long a partial batch waits for company when the sender is idle. Default 50 ms. */
-  lingerMs?: number;
-  /** Events held in memory (queued or in flight); track() waits while it is full. Default 10,000. */
-  maxQueue?: number;
-  /** Overrides of the kafkajs client config (merged over the env-based one). */
-  kafka?: Partial<KafkaConfig>;
-  /** Flush on SIGTERM and beforeExit. Default true. */
-  handleSignals?: boolean;
-  /**
-   * Disconnect from Kafka after this long without events (reconnects on the next one).
-   * A connected kafkajs producer keeps the process alive; this lets a script that never
-   * calls close() end by itself. 0 = stay connected. Default 5 s.
-   */
-  idleDisconnectMs?: number;
-  /** How long close() keeps trying to deliver queued events. Default 30 s. */
-  closeTimeoutMs?: number;
-  /** Background delivery failures (the events stay queued and are retried). Default: logged. */
-  onError?: (err: TracklaneError) => void;
-}
-
-export type TrackEvent = Record<string, unknown>;
-
-export interface Tracker {
-  /**
-   * Validates and encodes the event, then queues it; resolves once queued (waits while the
-   * queue is full). Rejects with a DataError (code VALIDATION_FAILED, `path` = JSON pointer)
-   * naming the field when the event does not fit the schema.
-   */
-  track(event: TrackEvent): Promise<void>;
-  /** Resolves when every event queued before the call is acknowledged by all in-sync replicas. */
-  flush(): Promise<void>;
-  /** Stops accepting events, delivers the queue (up to closeTimeoutMs), disconnects. Idempotent. */
-  close(): Promise<void>;
-}
+import { createMemoryTracker } from './memory-tracker';
+import { resolveKafkaOptions, type MemoryTrackerOptions, type TrackerOptions } from './options';
+import { eventTraceparent, recordKey, stampEvent, type TrackEvent } from './stamp';
+import type { CloseReport, MemoryTracker, Tracker } from './tracker-types';
 
 /** kafkajs's own retries per send; after them the tracker keeps the batch and tries again. */
 const SEND_RETRY: RetryOptions = { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 };
 const MAX_BACKOFF_MS = 10_000;
 
-export function createTracker(options: TrackerOptions): Tracker {
-  const o = resolveOptions(options);
+/**
+ * A tracker for one source topic. `mode: 'memory'` gives one that keeps events in memory for
+ * a service's tests. `T` is the event type, e.g. an interface made by `tracklane sdk types`.
+ */
+export function createTracker<T extends object = object>(options: MemoryTrackerOptions): MemoryTracker<T>;
+export function createTracker<T extends object = object>(options: TrackerOptions): Tracker<T>;
+export function createTracker<T extends object = object>(options: TrackerOptions | MemoryTrackerOptions): Tracker<T> | MemoryTracker<T> {
+  if (options?.mode === 'memory') return createMemoryTracker<T>(options);
+  if (options?.mode !== undefined && options.mode !== 'kafka') throw new UserError(`createTracker: mode must be 'kafka' (the default) or 'memory', got ${JSON.stringify(options.mode)}`);
+  return createKafkaTracker<T>(options);
+}
+
+/** An event on its way: the record to send, and the event as tracked (for the close report). */
+interface Queued { message: Message; event: TrackEvent }
+
+function createKafkaTracker<T extends object>(options: TrackerOptions): Tracker<T> {
+  const o = resolveKafkaOptions(options);
   const log = logger.child({ stage: 'sdk', topic: o.topic });
-  const onError = options.onError ?? ((err: TracklaneError) => log.warn({ code: err.code, err: err.message }, 'tracklane sdk: delivery failed; will retry'));
+  const onError = options.onError ?? ((err: TracklaneError) => log.warn({ code: err.code, err: err.message }, 'tracklane sdk: delivery failed'));
   const registry = new Registry({ ...registryOptionsFromEnv(), ...(options.registryUrl ? { url: options.registryUrl } : {}) });
   const kafka = new Kafka({
     ...kafkaConfigFromEnv(`tracklane-sdk-${o.topic}`),
@@ -88,12 +52,19 @@ export function createTracker(options: TrackerOptions): Tracker {
     return encoder;
   };
 
-  // Events stay in `queue` until acknowledged; `sent` counts acknowledged events ever, so a
-  // flush waits for `sent` to reach the number queued when it was called.
-  const queue: Message[] = [];
+  // Events stay in `queue` until acknowledged (or refused); `released` counts events done with
+  // ever, so a flush waits for it to reach the number queued when it was called.
+  const queue: Queued[] = [];
   let queued = 0;
-  let sent = 0;
+  let released = 0;
+  let acknowledged = 0;
+  // Events the broker refused for good, kept (up to maxQueue) for the close report.
+  const refused: TrackEvent[] = [];
+  let refusedCount = 0;
+  let lastError: TracklaneError | undefined;
+  let lastRefusal: DataError | undefined;
   let connection: Promise<void> | undefined;
+  let connected = false;
   let disconnecting: Promise<void> | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   let sending = false;
@@ -102,7 +73,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let lingerTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let failures = 0;
-  let closePromise: Promise<void> | undefined;
+  let closePromise: Promise<CloseReport<T>> | undefined;
   const tracksInProgress = new Set<Promise<void>>();
   const spaceWaiters: Array<() => void> = [];
   const flushWaiters: Array<{ target: number; resolve: () => void; reject: (e: Error) => void }> = [];
@@ -110,23 +81,33 @@ export function createTracker(options: TrackerOptions): Tracker {
   async function connect(): Promise<void> {
     if (disconnecting) await disconnecting;
     if (!connection) {
-      connection = producer.connect();
-      connection.catch(() => (connection = undefined));
+      const attempt: Promise<void> = producer.connect().then(() => {
+        // disconnect() gave up on this attempt while kafkajs was still retrying: let it go.
+        if (connection !== attempt) { void producer.disconnect().catch(() => undefined); throw new Error('disconnected while connecting'); }
+        connected = true;
+      });
+      connection = attempt;
+      attempt.catch(() => { if (connection === attempt) connection = undefined; });
     }
     await connection;
   }
   async function disconnect(): Promise<void> {
     const c = connection;
     connection = undefined;
-    if (c) {
-      disconnecting = c.then(() => producer.disconnect(), () => undefined).finally(() => (disconnecting = undefined));
-      await disconnecting;
+    if (!c) return;
+    if (!connected) {
+      // Still connecting: kafkajs may keep retrying for many seconds; close() must not wait that out.
+      await producer.disconnect().catch(() => undefined);
+      return;
     }
+    connected = false;
+    disconnecting = producer.disconnect().catch(() => undefined).finally(() => (disconnecting = undefined));
+    await disconnecting;
   }
 
   function schedule(now: boolean): void {
     if (idleTimer) { clearTimeout(idleTimer); idleTimer = undefined; }
-    if (sending || retryTimer) return;
+    if (sending || retryTimer || closed) return;
     if (queue.length === 0) {
       if (connection && !closing && o.idleDisconnectMs > 0) {
         idleTimer = setTimeout(() => { idleTimer = undefined; void disconnect(); }, o.idleDisconnectMs);
@@ -146,19 +127,23 @@ export function createTracker(options: TrackerOptions): Tracker {
     sending = true;
     let size = o.batchSize;
     try {
-      while (queue.length > 0) {
+      while (queue.length > 0 && !closed) {
         const batch = queue.slice(0, size);
         try {
           await connect();
-          await producer.send({ topic: o.topic, messages: batch, acks: -1 });
+          await producer.send({ topic: o.topic, messages: batch.map((q) => q.message), acks: -1 });
         } catch (err) {
+          if (closed) return; // close() has reported these as not acknowledged
           const e = err as Error;
-          const refused = brokerRefusedRecords(err);
-          if (refused && batch.length > 1) { size = Math.ceil(batch.length / 2); continue; } // e.g. a batch too large: split it
-          if (refused) {
+          const refusedRecords = brokerRefusedRecords(err);
+          if (refusedRecords && batch.length > 1) { size = Math.ceil(batch.length / 2); continue; } // e.g. a batch too large: split it
+          if (refusedRecords) {
             // One event the broker will never take (e.g. larger than max.message.bytes): report it, go on.
-            fail(new DataError('OVERSIZE', `the broker refused an event for ${o.topic} (key ${batch[0].key?.toString()}): ${e.message}`, undefined, { cause: err }), false);
-            release(1);
+            lastRefusal = new DataError('OVERSIZE', `the broker refused an event for ${o.topic} (key ${batch[0].message.key?.toString()}): ${e.message}`, undefined, { cause: err });
+            fail(lastRefusal, false);
+            refusedCount++;
+            if (refused.length < o.maxQueue) refused.push(batch[0].event);
+            release(1, false);
             continue;
           }
           fail(new InfrastructureError('kafka', `could not deliver ${queue.length} queued events to ${o.topic}: ${e.message}`, { cause: err }), true);
@@ -166,7 +151,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         }
         failures = 0;
         size = o.batchSize;
-        release(batch.length);
+        release(batch.length, true);
       }
     } finally {
       sending = false;
@@ -175,17 +160,19 @@ export function createTracker(options: TrackerOptions): Tracker {
   }
 
   /** The first `n` queued events are done with: make room, and end the flushes they complete. */
-  function release(n: number): void {
+  function release(n: number, delivered: boolean): void {
     queue.splice(0, n);
-    sent += n;
+    released += n;
+    if (delivered) acknowledged += n;
     while (spaceWaiters.length > 0 && queue.length < o.maxQueue) spaceWaiters.shift()!();
     for (let i = flushWaiters.length - 1; i >= 0; i--) {
-      if (flushWaiters[i].target <= sent) flushWaiters.splice(i, 1)[0].resolve();
+      if (flushWaiters[i].target <= released) flushWaiters.splice(i, 1)[0].resolve();
     }
   }
 
   /** Reports a failure to the flushes waiting now; with `retry`, sends again after a backoff. */
   function fail(err: TracklaneError, retry: boolean): void {
+    lastError = err;
     onError(err);
     for (const w of flushWaiters.splice(0)) w.reject(err);
     if (!retry) return;
@@ -196,31 +183,22 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   function waitForFlush(): Promise<void> {
     const target = queued;
-    if (sent >= target) return Promise.resolve();
+    if (released >= target) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => flushWaiters.push({ target, resolve, reject }));
     if (retryTimer) { clearTimeout(retryTimer); retryTimer = undefined; } // an explicit flush tries now
     schedule(true);
     return done;
   }
 
-  async function enqueue(event: TrackEvent): Promise<void> {
-    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-      throw new DataError('VALIDATION_FAILED', `track() takes an event object, got ${Array.isArray(event) ? 'an array' : typeof event}`, '/');
-    }
-    const traceparent = currentTraceparent();
+  async function enqueue(event: unknown): Promise<void> {
+    const traceparent = eventTraceparent();
     const enc = await getEncoder();
-    const record: TrackEvent = { ...event };
-    const has = (f: string) => !enc.fields || enc.fields.has(f);
-    if (absent(record[o.idempotencyKeyField]) && has(o.idempotencyKeyField)) record[o.idempotencyKeyField] = uuidv7();
-    if (record[o.eventTimeField] instanceof Date) record[o.eventTimeField] = (record[o.eventTimeField] as Date).getTime();
-    if (absent(record[o.eventTimeField]) && has(o.eventTimeField)) record[o.eventTimeField] = Date.now();
-    if (traceparent && absent(record[o.correlationField]) && has(o.correlationField)) record[o.correlationField] = traceIdFromTraceparent(traceparent);
+    const record = stampEvent(event, o, enc.fields, traceparent);
     const value = enc.encode(record);
-    const key = record[o.idempotencyKeyField];
-    const message: Message = { key: absent(key) ? null : String(key), value, headers: traceparent ? { traceparent } : undefined };
+    const message: Message = { key: recordKey(record, o), value, headers: traceparent ? { traceparent } : undefined };
     while (queue.length >= o.maxQueue && !closed) await new Promise<void>((resolve) => spaceWaiters.push(resolve));
-    if (closed) throw new InfrastructureError('kafka', `track(): the tracker for ${o.topic} closed while this event waited for room in its full queue`);
-    queue.push(message);
+    if (closed) throw new InfrastructureError('kafka', `track(): the tracker for ${o.topic} closed (its deadline passed) before this event could be queued`);
+    queue.push({ message, event: record });
     queued++;
     schedule(false);
   }
@@ -237,31 +215,45 @@ export function createTracker(options: TrackerOptions): Tracker {
     process.once('beforeExit', onBeforeExit);
   }
 
-  function close(): Promise<void> {
+  function close(closeOptions?: { timeoutMs?: number }): Promise<CloseReport<T>> {
+    const timeoutMs = closeOptions?.timeoutMs ?? o.closeTimeoutMs;
+    if (!closePromise && !(timeoutMs >= 0)) return Promise.reject(new UserError(`close(): timeoutMs must be a number >= 0, got ${timeoutMs}`));
     closePromise ??= (async () => {
       closing = true;
       process.removeListener('SIGTERM', onSigterm);
       process.removeListener('beforeExit', onBeforeExit);
       let timer: NodeJS.Timeout | undefined;
-      const deadline = Date.now() + o.closeTimeoutMs;
+      const deadline = Date.now() + timeoutMs;
       const timeLeft = () => new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())); });
       // Tracks already under way (validating, or waiting for room) get their events in first.
       await Promise.race([Promise.allSettled([...tracksInProgress]), timeLeft()]);
       clearTimeout(timer);
       // Keep retrying through transient failures until the queue is empty or time is up.
-      while (sent < queued && Date.now() < deadline) {
+      while (released < queued && Date.now() < deadline) {
         const outcome = await Promise.race([waitForFlush().then(() => 'ok' as const, () => 'failed' as const), timeLeft()]);
         clearTimeout(timer);
         if (outcome === 'failed') await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))));
       }
       closed = true;
       for (const wake of spaceWaiters.splice(0)) wake();
-      const undelivered = queue.length;
+      // Not acknowledged by the deadline; one batch may still be in flight and arrive after all
+      // (sending it again is safe: the copies share their event_id, which dedupe drops).
+      const left = queue.splice(0);
       if (lingerTimer) clearTimeout(lingerTimer);
       if (retryTimer) clearTimeout(retryTimer);
-      queue.length = 0;
       await disconnect();
-      if (undelivered > 0) throw new InfrastructureError('kafka', `tracker closed with ${undelivered} events not delivered to ${o.topic} after ${o.closeTimeoutMs} ms`);
+      let error: TracklaneError | undefined = lastRefusal;
+      if (left.length > 0) {
+        error = new InfrastructureError('kafka', `tracker closed with ${left.length} events not delivered to ${o.topic} after ${timeoutMs} ms${lastError ? ` (last error: ${lastError.message})` : ''}`, { cause: lastError });
+        onError(error);
+        for (const w of flushWaiters.splice(0)) w.reject(error); // a flush() still waiting would wait forever
+      }
+      return {
+        delivered: acknowledged,
+        undelivered: refusedCount + left.length,
+        events: [...refused, ...left.map((q) => q.event)] as T[],
+        ...(error ? { error } : {}),
+      };
     })();
     return closePromise;
   }
@@ -291,32 +283,4 @@ function brokerRefusedRecords(err: unknown, depth = 0): boolean {
   if (typeof e.type === 'string' && ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD'].includes(e.type)) return true;
   if (Array.isArray(e.errors) && e.errors.some((x) => brokerRefusedRecords(x, depth + 1))) return true;
   return brokerRefusedRecords(e.cause, depth + 1);
-}
-
-function absent(v: unknown): boolean {
-  return v === undefined || v === null || v === '';
-}
-
-function resolveOptions(options: TrackerOptions) {
-  const problems: string[] = [];
-  const text = (name: string, v: unknown) => { if (typeof v !== 'string' || v.trim() === '') problems.push(`${name} must be a non-empty string`); };
-  const int = (name: string, v: number, min: number) => { if (!Number.isInteger(v) || v < min) problems.push(`${name} must be an integer >= ${min}, got ${v}`); return v; };
-  text('topic', options.topic);
-  text('subject', options.subject);
-  const o = {
-    topic: options.topic,
-    subject: options.subject,
-    idempotencyKeyField: options.idempotencyKeyField ?? 'event_id',
-    eventTimeField: options.eventTimeField ?? 'ts',
-    correlationField: options.correlationField ?? 'correlation_id',
-    batchSize: int('batchSize', options.batchSize ?? 500, 1),
-    lingerMs: int('lingerMs', options.lingerMs ?? 50, 0),
-    maxQueue: int('maxQueue', options.maxQueue ?? 10_000, 1),
-    closeTimeoutMs: int('closeTimeoutMs', options.closeTimeoutMs ?? 30_000, 0),
-    idleDisconnectMs: int('idleDisconnectMs', options.idleDisconnectMs ?? 5_000, 0),
-    handleSignals: options.handleSignals ?? true,
-  };
-  for (const f of ['idempotencyKeyField', 'eventTimeField', 'correlationField'] as const) text(f, o[f]);
-  if (problems.length) throw new UserError(`createTracker: ${problems.join('; ')}`, problems);
-  return o;
 }

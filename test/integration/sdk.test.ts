@@ -1,18 +1,19 @@
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { initTopology } from '../../src/cli/init';
 import { Engine } from '../../src/engine';
-import { createTracker, withTraceparent, currentTraceparent, uuidv7Time, type Tracker } from '../../src/sdk';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { createTracker, withTraceparent, currentTraceparent, uuidv7Time, InfrastructureError, type Tracker, type TracklaneError } from '../../src/sdk';
 import { loadTopology } from '../../src/topology/load';
 import { createCheckoutServer } from '../../examples/checkout-service/server';
 import { writeFixture, type Fixture } from '../helpers/engine-fixture';
-import { consumeAll, deleteTopics } from '../helpers/stack-env';
+import { consumeAll, deleteTopics, kafka } from '../helpers/stack-env';
 import { decode, readDecoded, type DeadLetter, type Enriched } from '../helpers/outputs';
+import { startTsChild } from '../helpers/ts-child';
 
 // Issue 8: the producer SDK, driven through the example checkout service, into a real
 // topology run by the engine in-process. The fixture's source schema is replaced by the
@@ -150,25 +151,10 @@ describe('producer SDK through the example checkout service', () => {
 
   describe('flushes when the process ends', () => {
     // A child process running the SDK from source (TypeScript transpiled on the fly).
-    function child(script: string): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>; kill(s: NodeJS.Signals): void; output(): string } {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracklane-sdk-'));
-      fs.writeFileSync(path.join(dir, 'hook.js'), `const ts = require(${JSON.stringify(require.resolve('typescript'))});
-const fs = require('fs');
-require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);
-`);
-      fs.writeFileSync(path.join(dir, 'main.js'), script);
-      const proc = spawn(process.execPath, ['-r', path.join(dir, 'hook.js'), path.join(dir, 'main.js')], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      proc.stdout.on('data', (d) => (output += d));
-      proc.stderr.on('data', (d) => (output += d));
-      const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) =>
-        proc.on('exit', (code, signal) => { fs.rmSync(dir, { recursive: true, force: true }); resolve({ code, signal, output }); }),
-      );
-      return { done, kill: (s) => proc.kill(s), output: () => output };
-    }
-    const script = (label: string, lingerMs: number) => `
+    const child = (script: string) => startTsChild({ script });
+    const script = (label: string, lingerMs: number, handleSignals = false) => `
 const { createTracker } = require(${JSON.stringify(path.join(REPO, 'src/sdk'))});
-const t = createTracker({ topic: ${JSON.stringify(f.raw)}, subject: ${JSON.stringify(f.subject)}, lingerMs: ${lingerMs} });
+const t = createTracker({ topic: ${JSON.stringify(f.raw)}, subject: ${JSON.stringify(f.subject)}, lingerMs: ${lingerMs}${handleSignals ? ', handleSignals: true' : ''} });
 (async () => {
   for (let i = 0; i < 5; i++) await t.track({ type: 'checkout', status: 'ok', region: 'eu', duration_ms: i, url: '/exit', user_id: '${label}-' + i });
   process.stdout.write('queued\\n');
@@ -180,7 +166,7 @@ const t = createTracker({ topic: ${JSON.stringify(f.raw)}, subject: ${JSON.strin
       return users.filter((u) => u.startsWith(prefix + '-')).sort();
     };
 
-    it('on beforeExit: a script that never calls close() delivers and exits by itself', async () => {
+    it('a script that never calls close() delivers and exits by itself, with no process hooks', async () => {
       const c = child(script('exit', 50));
       const result = await Promise.race([c.done, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
       if (result === 'hung') c.kill('SIGKILL');
@@ -188,14 +174,83 @@ const t = createTracker({ topic: ${JSON.stringify(f.raw)}, subject: ${JSON.strin
       expect(await usersWith('exit', 81 + 5)).toEqual(['exit-0', 'exit-1', 'exit-2', 'exit-3', 'exit-4']);
     });
 
-    it('on SIGTERM: queued events are delivered before the process goes', async () => {
-      const c = child(script('term', 600_000)); // linger never ends by itself
-      for (let i = 0; i < 600 && !c.output().includes('queued'); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(c.output()).toContain('queued');
+    it('with handleSignals: true, on SIGTERM: queued events are delivered before the process goes', async () => {
+      const c = child(script('term', 600_000, true)); // linger never ends by itself
+      await c.waitFor(/queued/);
       c.kill('SIGTERM');
       const result = await c.done;
       expect(result.signal).toBe('SIGTERM');
       expect(await usersWith('term', 86 + 5)).toEqual(['term-0', 'term-1', 'term-2', 'term-3', 'term-4']);
     });
+  });
+
+  it('takes the trace context of an active OpenTelemetry span: correlation id and traceparent header', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const t = createTracker({ topic: f.raw, subject: f.subject });
+      const traceId = crypto.randomBytes(16).toString('hex');
+      const spanId = crypto.randomBytes(8).toString('hex');
+      const span = trace.wrapSpanContext({ traceId, spanId, traceFlags: 1 });
+      await context.with(trace.setSpan(context.active(), span), async () => {
+        await new Promise((r) => setImmediate(r)); // as in a request handler, after an await
+        await t.track({ type: 'checkout', status: 'ok', region: 'eu', duration_ms: 1, url: '/otel', user_id: 'otel-1' });
+      });
+      expect(await t.close()).toMatchObject({ delivered: 1, undelivered: 0 });
+      const raw = await consumeAll(f.raw, { readCommitted: false, expected: 91 + 1 });
+      const mine = (await Promise.all(raw.map(async (m) => ({ m, v: await decode<Checkout>(m) })))).find((x) => x.v.user_id === 'otel-1')!;
+      expect(mine.v.correlation_id).toBe(traceId);
+      expect(mine.m.headers?.traceparent?.toString()).toBe(`00-${traceId}-${spanId}-01`);
+    } finally {
+      manager.disable();
+      context.disable();
+    }
+  });
+
+  it('close() resolves by its deadline with the events it could not deliver, which can be sent again', async () => {
+    const errors: TracklaneError[] = [];
+    const t = createTracker({ topic: f.raw, subject: f.subject, brokers: ['127.0.0.1:1'], closeTimeoutMs: 1500, onError: (e) => errors.push(e) });
+    await t.track({ event_id: 'lost-1', type: 'checkout', status: 'ok', region: 'eu', duration_ms: 1, url: '/lost', user_id: 'lost-1' });
+    await t.track({ event_id: 'lost-2', type: 'checkout', status: 'ok', region: 'eu', duration_ms: 2, url: '/lost', user_id: 'lost-2' });
+    const flushing = t.flush();
+    const report = await t.close();
+    await expect(flushing).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' }); // a pending flush() does not hang
+    expect(report).toMatchObject({ delivered: 0, undelivered: 2, events: [{ event_id: 'lost-1', user_id: 'lost-1' }, { event_id: 'lost-2', user_id: 'lost-2' }] });
+    expect(report.error).toBeInstanceOf(InfrastructureError);
+    expect(report.error).toMatchObject({ code: 'KAFKA_UNAVAILABLE', message: expect.stringContaining('2 events not delivered') });
+    expect(errors).toContain(report.error);
+    await expect(t.close()).resolves.toBe(report);
+
+    const again = createTracker({ topic: f.raw, subject: f.subject });
+    for (const e of report.events) await again.track(e);
+    expect(await again.close()).toEqual({ delivered: 2, undelivered: 0, events: [] });
+    const raw = await consumeAll(f.raw, { readCommitted: false, expected: 92 + 2 });
+    const users = await Promise.all(raw.map(async (m) => (await decode<Checkout>(m)).user_id));
+    expect(users.filter((u) => u?.startsWith('lost-')).sort()).toEqual(['lost-1', 'lost-2']);
+  });
+
+  it('close() reports an event the broker refused (too large) among those it could not deliver', async () => {
+    const topic = `${f.raw}-small`;
+    const admin = kafka('tracklane-test-admin').admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '2048' }] }] });
+    } finally {
+      await admin.disconnect();
+    }
+    try {
+      const errors: TracklaneError[] = [];
+      const t = createTracker({ topic, subject: f.subject, onError: (e) => errors.push(e) });
+      const event = (user: string, url: string) => ({ type: 'checkout', status: 'ok', region: 'eu', duration_ms: 1, url, user_id: user });
+      await t.track(event('small', '/ok'));
+      await t.track(event('big', '/' + 'x'.repeat(5000)));
+      const report = await t.close();
+      expect(report).toMatchObject({ delivered: 1, undelivered: 1, events: [{ user_id: 'big' }], error: { code: 'OVERSIZE' } });
+      expect(errors.map((e) => e.code)).toEqual(['OVERSIZE']);
+      const raw = await consumeAll(topic, { readCommitted: false, expected: 1 });
+      expect(await Promise.all(raw.map(async (m) => (await decode<Checkout>(m)).user_id))).toEqual(['small']);
+    } finally {
+      await deleteTopics([topic]);
+    }
   });
 });
