@@ -2,7 +2,7 @@ import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { DataError, InfrastructureError } from '../errors';
-import { backoffDelay } from '../state/retry';
+import { backoffDelay } from '../errors/retry';
 
 /**
  * The schema registry as the pipeline needs it: writer schemas by id (cached forever — ids

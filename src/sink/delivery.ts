@@ -1,5 +1,4 @@
-import type { Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import type { CompressionTypes, Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { PRODUCER_OPTIONS } from '../source/kafka';
 import type { OutputMessage } from './output';
 
@@ -41,7 +40,7 @@ export class AtLeastOnceDelivery implements Delivery {
 
   async deliver(messages: OutputMessage[], commit: PartitionCommit): Promise<void> {
     if (messages.length > 0) {
-      await this.producer.sendBatch({ topicMessages: byTopic(messages), acks: -1, compression: CompressionTypes.None });
+      await this.producer.sendBatch({ topicMessages: byTopic(messages), acks: -1, compression: 0 as CompressionTypes.None /* kafkajs's value, without loading it */ });
     }
     await this.consumer.commitOffsets([{ topic: commit.topic, partition: commit.partition, offset: commit.nextOffset }]);
   }

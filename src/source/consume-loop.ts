@@ -7,7 +7,7 @@ import type { Pipeline } from '../pipeline/pipeline';
 import type { Delivery, PartitionCommit } from '../sink/delivery';
 import type { OutputMessage } from '../sink/output';
 import type { SourceSpec, Topology } from '../topology/types';
-import { backoffDelay } from '../state/retry';
+import { backoffDelay } from '../errors/retry';
 import { sleepWithHeartbeat } from './heartbeat';
 
 /** Turns a processed batch into output records (enriched, dead letters) and counts outcomes. */

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import type { Kafka, KafkaConfig, ProducerConfig, SASLOptions } from 'kafkajs';
 import { UserError } from '../errors';
 import { logger } from '../observability/logger';
 import { javaCompatiblePartitioner } from '../sink/partitioner';
-import { installLinearHeaderDecoding } from './record-headers';
 
-installLinearHeaderDecoding();
+/** kafkajs's logLevel values, without loading kafkajs (see createKafka). */
+const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
 
 /**
  * Kafka connection from the environment (docs/security.md):
@@ -41,8 +41,14 @@ export const PRODUCER_OPTIONS = {
   createPartitioner: javaCompatiblePartitioner,
 } as const satisfies ProducerConfig;
 
+/**
+ * kafkajs is loaded here, on first use, not when this module is imported: the engine
+ * installs its kafkajs patches (kafkajs-patches/) first, which must happen before kafkajs loads.
+ */
 export function createKafka(clientId: string, env = process.env): Kafka {
-  return new Kafka(kafkaConfigFromEnv(clientId, env));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Kafka: KafkaClient } = require('kafkajs') as typeof import('kafkajs');
+  return new KafkaClient(kafkaConfigFromEnv(clientId, env));
 }
 
 /** kafkajs logs go through pino, never with broker credentials. */

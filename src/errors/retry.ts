@@ -1,4 +1,4 @@
-import { TracklaneError } from '../errors';
+import { TracklaneError } from './index';
 import type { Logger } from '../observability/logger';
 
 // One retry helper for every dependency (Redis, Kafka, the schema registry). Only errors the

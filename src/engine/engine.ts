@@ -1,29 +1,30 @@
 import os from 'node:os';
 import type http from 'node:http';
 import type { Consumer } from 'kafkajs';
-import { Registry, registryOptionsFromEnv } from './decode/registry';
-import { ReaderSchemas } from './decode/reader';
-import { createDecodeStage } from './decode/stage';
-import { createDedupeStage } from './dedupe/stage';
-import { createLineageStep } from './enrich/lineage';
-import { STATEFUL_STEPS, createStep } from './enrich/steps';
-import { startHttpServer } from './observability/http';
-import { logger } from './observability/logger';
-import { createMetrics, type Metrics } from './observability/metrics';
-import { createStatusPage, type StatusPage } from './observability/status';
-import type { Stage } from './pipeline/event';
-import { Pipeline } from './pipeline/pipeline';
-import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './sink/delivery';
-import { createOutputBuilder } from './sink/output-builder';
-import { registerOutputSchemas } from './sink/schemas';
-import { ConsumeLoop, type BatchObserver } from './source/consume-loop';
-import { createKafka } from './source/kafka';
-import { keys as keysFor } from './state/keys';
-import { createRedis, waitUntilReady, type RedisClient } from './state/redis';
-import { withRetry } from './state/retry';
-import { SloObserver, registerSloSchemas } from './slo/observer';
-import type { Topology } from './topology/types';
-import { createValidateStage } from './validate/stage';
+import { Registry, registryOptionsFromEnv } from '../decode/registry';
+import { ReaderSchemas } from '../decode/reader';
+import { createDecodeStage } from '../decode/stage';
+import { createDedupeStage } from '../dedupe/stage';
+import { createLineageStep } from '../enrich/lineage';
+import { STATEFUL_STEPS, createStep } from '../enrich/steps';
+import { startHttpServer } from '../observability/http';
+import { logger } from '../observability/logger';
+import { createMetrics, type Metrics } from '../observability/metrics';
+import { createStatusPage, type StatusPage } from '../observability/status';
+import type { Stage } from '../pipeline/event';
+import { Pipeline } from '../pipeline/pipeline';
+import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from '../sink/delivery';
+import { createOutputBuilder } from '../sink/output-builder';
+import { registerOutputSchemas } from '../sink/schemas';
+import { ConsumeLoop, type BatchObserver } from '../source/consume-loop';
+import { createKafka } from '../source/kafka';
+import { install as installKafkajsPatches } from '../source/kafkajs-patches';
+import { keys as keysFor } from '../state/keys';
+import { createRedis, waitUntilReady, type RedisClient } from '../state/redis';
+import { withRetry } from '../errors/retry';
+import { SloObserver, registerSloSchemas } from '../slo/observer';
+import type { Topology } from '../topology/types';
+import { createValidateStage } from '../validate/stage';
 
 export interface EngineOptions {
   topology: Topology;
@@ -69,6 +70,10 @@ export class Engine {
 
   private async open(): Promise<void> {
     const { topology } = this.o;
+    const patches = installKafkajsPatches();
+    if (!patches.installed) {
+      this.log.warn({ tooLate: patches.tooLate }, 'kafkajs was loaded before its patches could be installed: call install() from tracklane\'s source/kafkajs-patches before loading kafkajs');
+    }
     const env = this.o.env ?? process.env;
     if (this.o.metricsPort) {
       this.statusPage = createStatusPage(topology, this.metrics);
