@@ -2,7 +2,8 @@ import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { DataError, InfrastructureError } from '../errors';
-import { backoffDelay } from '../errors/retry';
+import { withRetry } from '../errors/retry';
+import { logger } from '../observability/logger';
 
 /**
  * The schema registry as the pipeline needs it: writer schemas by id (cached forever — ids
@@ -162,14 +163,12 @@ export class Registry {
    * registration itself, which hung start-up for good.
    */
   async register(subject: string, schema: string, kind: 'avro' | 'json' = 'avro'): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.registerOnce(subject, schema, kind);
-      } catch (err) {
-        if (!(err instanceof InfrastructureError) || attempt >= REGISTER_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, backoffDelay(attempt - 1)));
-      }
-    }
+    return withRetry(() => this.registerOnce(subject, schema, kind), {
+      log: logger,
+      what: `register ${subject}`,
+      attempts: REGISTER_ATTEMPTS,
+      isRetriable: (err) => err instanceof InfrastructureError,
+    });
   }
 
   private async registerOnce(subject: string, schema: string, kind: 'avro' | 'json'): Promise<number> {

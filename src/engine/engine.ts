@@ -12,11 +12,12 @@ import { logger } from '../observability/logger';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { createStatusPage, type StatusPage } from '../observability/status';
 import type { Stage } from '../pipeline/event';
-import { Pipeline } from '../pipeline/pipeline';
-import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from '../sink/delivery';
+import { Pipeline, type PlacedStage } from '../pipeline/pipeline';
+import { AtLeastOnceDelivery, ExactlyOnceDelivery } from '../sink/delivery';
 import { createOutputBuilder } from '../sink/output-builder';
 import { registerOutputSchemas } from '../sink/schemas';
-import { ConsumeLoop, type BatchObserver } from '../source/consume-loop';
+import type { BatchObserver } from '../sink/output';
+import { ConsumeLoop } from '../source/consume-loop';
 import { createKafka } from '../source/kafka';
 import { install as installKafkajsPatches } from '../source/kafkajs-patches';
 import { keys as keysFor } from '../state/keys';
@@ -25,6 +26,8 @@ import { withRetry } from '../errors/retry';
 import { SloObserver, registerSloSchemas } from '../slo/observer';
 import type { Topology } from '../topology/types';
 import { createValidateStage } from '../validate/stage';
+import { BatchConductor } from './batch';
+import { Health, recoveryBoundFromEnv } from './health';
 
 export interface EngineOptions {
   topology: Topology;
@@ -33,6 +36,13 @@ export interface EngineOptions {
   metricsPort?: number;
   env?: NodeJS.ProcessEnv;
   chunkSize?: number;
+  /**
+   * Extra steps run after the topology's enrichment steps, as `enrich[N].<name>` (tests: a
+   * step that throws on one event). Not reachable from a topology file.
+   */
+  extraSteps?: Stage[];
+  /** How long a crashed consumer may stay away before the engine gives up (default TRACKLANE_CONSUMER_RESTART_TIMEOUT, else 60 s). */
+  recoveryBoundMs?: number;
 }
 
 /** Topology + real clients -> a running consume loop with metrics. `stop()` drains and leaves the group. */
@@ -44,17 +54,36 @@ export class Engine {
   private statusPage?: StatusPage;
   private redis?: RedisClient;
   private pipeline?: Pipeline;
+  private conductor?: BatchConductor;
+  private health?: Health;
+  private stopping?: Promise<void>;
   private readonly log;
+  private resolveFailed!: (err: unknown) => void;
+  /**
+   * Resolves (never rejects) when the engine stopped itself: a non-retriable error outside
+   * per-event work, or a consumer that did not come back in time. The error is logged; the
+   * engine is already stopped when this resolves. `tracklane run` exits 1.
+   */
+  readonly failed: Promise<unknown>;
 
   constructor(private readonly o: EngineOptions) {
     this.instanceId = o.instanceId ?? `${os.hostname()}-${process.pid}`;
     this.log = logger.child({ topology: o.topology.name, instance: this.instanceId });
     const sliLabels = [...new Set(o.topology.slis.flatMap((s) => s.groupBy))];
     this.metrics = createMetrics(o.topology.name, sliLabels);
+    this.failed = new Promise((resolve) => (this.resolveFailed = resolve));
   }
 
   get ready(): boolean {
-    return this.loop?.isRunning ?? false;
+    return (this.loop?.isRunning ?? false) && (this.health?.ok ?? true);
+  }
+
+  /** Logs the error by name and stops the engine once; never retried, never spinning. */
+  private fatal(err: unknown, what: string): void {
+    if (this.stopping) return;
+    const e = err as { name?: string; message?: string; code?: string; type?: string };
+    this.log.fatal({ error: e?.name, code: e?.type ?? e?.code, message: e?.message ?? String(err) }, `fatal: ${what} (${e?.name ?? 'error'}: ${e?.message ?? String(err)}); stopping the engine`);
+    void this.stop().catch(() => undefined).then(() => this.resolveFailed(err));
   }
 
   async start(): Promise<void> {
@@ -99,13 +128,14 @@ export class Engine {
       await waitUntilReady(this.redis);
     }
     const deps = { topology, metrics: this.metrics, redis: this.redis, keys, env };
-    const stages: Stage[] = [createDecodeStage(registry, readers), createValidateStage()];
+    const stages: PlacedStage[] = [{ path: 'decode', stage: createDecodeStage(registry, readers) }, { path: 'validate', stage: createValidateStage() }];
     // Dedupe before enrichment: a duplicate must not link identities or extend sessions.
     if (topology.dedupe) {
-      stages.push(createDedupeStage(this.redis!, keys, topology.dedupe));
+      stages.push({ path: 'dedupe', stage: createDedupeStage(this.redis!, keys, topology.dedupe) });
     }
-    for (const step of topology.enrich) stages.push(createStep(step, deps));
-    stages.push(createLineageStep(topology, this.instanceId));
+    const steps = [...topology.enrich.map((step) => createStep(step, deps)), ...(this.o.extraSteps ?? [])];
+    steps.forEach((stage, i) => stages.push({ path: `enrich[${i}].${stage.name}`, stage }));
+    stages.push({ path: 'lineage', stage: createLineageStep(topology, this.instanceId) });
     this.pipeline = new Pipeline(stages, this.metrics);
 
     const kafka = createKafka(`tracklane-${topology.name}-${this.instanceId}`, env);
@@ -115,25 +145,57 @@ export class Engine {
       slo = new SloObserver({ topology, redis: this.redis!, keys, schemaIds: sloIds, metrics: this.metrics });
       observers.push(slo);
     }
-    this.loop = new ConsumeLoop({
-      kafka, topology, pipeline: this.pipeline, observers,
+    const health = new Health({
+      boundMs: this.o.recoveryBoundMs ?? recoveryBoundFromEnv(env),
+      log: this.log,
+      giveUp: (problem, err) => this.fatal(err, `${problem} did not recover within the bound`),
+    });
+    this.health = health;
+    const conductor = new BatchConductor({
+      topology, pipeline: this.pipeline, observers,
       outputs: createOutputBuilder(topology, schemas),
-      delivery: (consumer: Consumer): Promise<Delivery> =>
-        topology.delivery === 'exactly-once'
-          ? Promise.resolve(new ExactlyOnceDelivery(kafka, topology.name, `tracklane-${topology.name}`))
-          : AtLeastOnceDelivery.create(kafka, consumer),
+      metrics: this.metrics, log: this.log, instanceId: this.instanceId,
+    });
+    this.conductor = conductor;
+    this.loop = new ConsumeLoop({
+      kafka, topology,
+      handle: (chunk) => conductor.handle(chunk),
+      connected: async (consumer: Consumer) => {
+        conductor.useDelivery(
+          topology.delivery === 'exactly-once'
+            ? new ExactlyOnceDelivery(kafka, topology.name, `tracklane-${topology.name}`, health)
+            : await AtLeastOnceDelivery.create(kafka, consumer),
+        );
+      },
+      fatal: (err) => this.fatal(err, 'a batch failed with an error that is not retriable'),
+      crashed: (err, restart) => {
+        health.down('consumer', err);
+        if (!restart) this.fatal(err, 'the consumer crashed and kafkajs will not restart it');
+      },
+      joined: (assignment) => {
+        health.up('consumer');
+        // A fenced producer of a partition this member no longer owns is not ours to wait for.
+        health.upWhere('producer ', (problem) => Object.entries(assignment).some(([topic, parts]) => parts.some((p) => problem === `producer ${topic}[${p}]`)));
+        slo?.onAssigned(assignment).catch((err) => this.log.warn({ error: (err as Error)?.message }, 'could not record the new assignment'));
+      },
       metrics: this.metrics,
       log: this.log,
-      instanceId: this.instanceId,
       chunkSize: this.o.chunkSize,
-      onAssigned: slo ? (assignment) => slo.onAssigned(assignment) : undefined,
     });
     await this.loop.start();
     this.log.info({ delivery: topology.delivery, sources: topology.sources.map((s) => s.topic) }, 'engine running');
   }
 
-  async stop(): Promise<void> {
+  /** Drains and leaves the group; safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async close(): Promise<void> {
+    this.health?.close();
     await this.loop?.stop();
+    await this.conductor?.close();
     await this.pipeline?.close();
     this.redis?.disconnect();
     this.statusPage?.stop();

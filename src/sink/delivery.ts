@@ -1,4 +1,5 @@
 import type { CompressionTypes, Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { isKafkaFenced } from '../errors/transient';
 import { PRODUCER_OPTIONS } from '../source/kafka';
 import type { OutputMessage } from './output';
 
@@ -13,6 +14,12 @@ export interface PartitionCommit {
  * Hands a batch's outputs to Kafka and commits the input offset only after Kafka
  * acknowledged them (DESIGN.md section 8). Two modes share this contract.
  */
+/** Where delivery reports a producer that a newer one fenced, and its recovery (engine/health.ts). */
+export interface DeliveryHealth {
+  down(problem: string, err: unknown): void;
+  up(problem: string): void;
+}
+
 export interface Delivery {
   deliver(messages: OutputMessage[], commit: PartitionCommit): Promise<void>;
   close(): Promise<void>;
@@ -68,7 +75,12 @@ export const TRANSACTION_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetr
 export class ExactlyOnceDelivery implements Delivery {
   private readonly producers = new Map<string, Promise<Producer>>();
 
-  constructor(private readonly kafka: Kafka, private readonly groupId: string, private readonly transactionalIdPrefix: string) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+    private readonly transactionalIdPrefix: string,
+    private readonly health?: DeliveryHealth,
+  ) {}
 
   private producerFor(topic: string, partition: number): Promise<Producer> {
     const id = `${this.transactionalIdPrefix}-${topic}-${partition}`;
@@ -93,7 +105,11 @@ export class ExactlyOnceDelivery implements Delivery {
         topics: [{ topic: commit.topic, partitions: [{ partition: commit.partition, offset: commit.nextOffset }] }],
       });
       await tx.commit();
+      this.health?.up(`producer ${commit.topic}[${commit.partition}]`);
     } catch (err) {
+      // Fenced once is a rebalance (the partition's new owner took over); fenced until the
+      // bound while we still own the partition is a stuck instance (not ready, then exit).
+      if (isKafkaFenced(err)) this.health?.down(`producer ${commit.topic}[${commit.partition}]`, err);
       await tx.abort().catch(() => undefined);
       // A fenced or broken producer cannot be reused: start a fresh one (and epoch) on retry.
       this.producers.delete(id);

@@ -2,7 +2,7 @@ import { DataError } from '../errors';
 import type { PipelineEvent } from '../pipeline/event';
 import { fail } from '../pipeline/event';
 import type { Topology } from '../topology/types';
-import type { OutputBuilder } from '../source/consume-loop';
+import type { OutputBuilder } from './output';
 import { deadLetterMessage } from './dead-letter';
 import { enrichedMessage } from './enriched';
 import type { OutputMessage } from './output';

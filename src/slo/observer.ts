@@ -3,7 +3,7 @@ import type { PipelineEvent } from '../pipeline/event';
 import type { PartitionCommit } from '../sink/delivery';
 import type { OutputMessage } from '../sink/output';
 import { writeAvroFrame } from '../decode/wire';
-import type { BatchObserver } from '../source/consume-loop';
+import type { BatchObserver } from '../sink/output';
 import type { Keys } from '../state/keys';
 import type { RedisClient } from '../state/redis';
 import type { Topology } from '../topology/types';
