@@ -14,6 +14,7 @@ import { createStatusPage, type StatusPage } from '../observability/status';
 import type { Stage } from '../pipeline/event';
 import { Pipeline, type PlacedStage } from '../pipeline/pipeline';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery } from '../sink/delivery';
+import { outputTopics, readTopicLimits } from '../sink/limits';
 import { createOutputBuilder } from '../sink/output-builder';
 import { registerOutputSchemas } from '../sink/schemas';
 import type { BatchObserver } from '../sink/output';
@@ -139,6 +140,19 @@ export class Engine {
     this.pipeline = new Pipeline(stages, this.metrics);
 
     const kafka = createKafka(`tracklane-${topology.name}-${this.instanceId}`, env);
+    // Read once: delivery cuts its sends under them, and a record above them is OVERSIZE.
+    const limits = await withRetry(
+      async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          return await readTopicLimits(admin, outputTopics(topology));
+        } finally {
+          await admin.disconnect();
+        }
+      },
+      { log: this.log, what: 'read output topic limits', signal: AbortSignal.timeout(60_000) },
+    );
     const observers: BatchObserver[] = [];
     let slo: SloObserver | undefined;
     if (sloIds) {
@@ -153,7 +167,7 @@ export class Engine {
     this.health = health;
     const conductor = new BatchConductor({
       topology, pipeline: this.pipeline, observers,
-      outputs: createOutputBuilder(topology, schemas),
+      outputs: createOutputBuilder(topology, schemas, Date.now, limits),
       metrics: this.metrics, log: this.log, instanceId: this.instanceId,
     });
     this.conductor = conductor;
@@ -163,8 +177,8 @@ export class Engine {
       connected: async (consumer: Consumer) => {
         conductor.useDelivery(
           topology.delivery === 'exactly-once'
-            ? new ExactlyOnceDelivery(kafka, topology.name, `tracklane-${topology.name}`, health)
-            : await AtLeastOnceDelivery.create(kafka, consumer),
+            ? new ExactlyOnceDelivery(kafka, topology.name, `tracklane-${topology.name}`, health, limits)
+            : await AtLeastOnceDelivery.create(kafka, consumer, limits),
         );
       },
       fatal: (err) => this.fatal(err, 'a batch failed with an error that is not retriable'),

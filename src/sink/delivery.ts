@@ -1,6 +1,7 @@
 import type { CompressionTypes, Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { isKafkaFenced } from '../errors/transient';
 import { PRODUCER_OPTIONS } from '../source/kafka';
+import { splitBySize, type TopicLimits } from './limits';
 import type { OutputMessage } from './output';
 
 export interface PartitionCommit {
@@ -37,17 +38,18 @@ function byTopic(messages: OutputMessage[]): TopicMessages[] {
 
 /** at-least-once: idempotent producer, acks=all, then commit. A crash between the two replays the batch. */
 export class AtLeastOnceDelivery implements Delivery {
-  private constructor(private readonly producer: Producer, private readonly consumer: Consumer) {}
+  private constructor(private readonly producer: Producer, private readonly consumer: Consumer, private readonly limits: TopicLimits) {}
 
-  static async create(kafka: Kafka, consumer: Consumer): Promise<AtLeastOnceDelivery> {
+  static async create(kafka: Kafka, consumer: Consumer, limits: TopicLimits = new Map()): Promise<AtLeastOnceDelivery> {
     const producer = kafka.producer(PRODUCER_OPTIONS);
     await producer.connect();
-    return new AtLeastOnceDelivery(producer, consumer);
+    return new AtLeastOnceDelivery(producer, consumer, limits);
   }
 
   async deliver(messages: OutputMessage[], commit: PartitionCommit): Promise<void> {
-    if (messages.length > 0) {
-      await this.producer.sendBatch({ topicMessages: byTopic(messages), acks: -1, compression: 0 as CompressionTypes.None /* kafkajs's value, without loading it */ });
+    // One send per size-bounded slice, in order; the offset is committed after the last one.
+    for (const slice of splitBySize(messages, this.limits)) {
+      await this.producer.sendBatch({ topicMessages: byTopic(slice), acks: -1, compression: 0 as CompressionTypes.None /* kafkajs's value, without loading it */ });
     }
     await this.consumer.commitOffsets([{ topic: commit.topic, partition: commit.partition, offset: commit.nextOffset }]);
   }
@@ -80,6 +82,7 @@ export class ExactlyOnceDelivery implements Delivery {
     private readonly groupId: string,
     private readonly transactionalIdPrefix: string,
     private readonly health?: DeliveryHealth,
+    private readonly limits: TopicLimits = new Map(),
   ) {}
 
   private producerFor(topic: string, partition: number): Promise<Producer> {
@@ -99,7 +102,7 @@ export class ExactlyOnceDelivery implements Delivery {
     const producer = await this.producerFor(commit.topic, commit.partition);
     const tx = await producer.transaction();
     try {
-      if (messages.length > 0) await tx.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+      for (const slice of splitBySize(messages, this.limits)) await tx.sendBatch({ topicMessages: byTopic(slice), acks: -1 });
       await tx.sendOffsets({
         consumerGroupId: this.groupId,
         topics: [{ topic: commit.topic, partitions: [{ partition: commit.partition, offset: commit.nextOffset }] }],
