@@ -1,6 +1,5 @@
 import { TracklaneError } from './index';
 import { isTransient } from './transient';
-import type { Logger } from '../observability/logger';
 
 // One retry helper for every dependency (Redis, Kafka, the schema registry). Only errors the
 // predicate calls retriable are retried; anything else is rethrown at once. There is no
@@ -11,8 +10,14 @@ import type { Logger } from '../observability/logger';
 export const RETRY_BASE_MS = 100;
 export const RETRY_CAP_MS = 10_000;
 
+/** The two pino methods used (errors/ sits below observability/, so no import of it). */
+export interface RetryLog {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
+
 export interface RetryOptions {
-  log: Pick<Logger, 'warn' | 'info'>;
+  log: RetryLog;
   /** What is being retried, for the log line ("dedupe script", "send batch"). */
   what: string;
   /** The retry log line's message (default: "retriable failure, backing off"). */

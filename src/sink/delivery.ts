@@ -1,6 +1,6 @@
 import type { CompressionTypes, Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { isKafkaFenced } from '../errors/transient';
-import { PRODUCER_OPTIONS } from '../source/kafka';
+import { PRODUCER_OPTIONS } from './producer';
 import { splitBySize, type TopicLimits } from './limits';
 import type { OutputMessage } from './output';
 

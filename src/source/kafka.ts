@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import type { Kafka, KafkaConfig, ProducerConfig, SASLOptions } from 'kafkajs';
+import type { Kafka, KafkaConfig, SASLOptions } from 'kafkajs';
 import { UserError } from '../errors';
 import { logger } from '../observability/logger';
-import { javaCompatiblePartitioner } from '../sink/partitioner';
 
 /** kafkajs's logLevel values, without loading kafkajs (see createKafka). */
 const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
@@ -28,18 +27,6 @@ export function kafkaConfigFromEnv(clientId: string, env = process.env): KafkaCo
   }
   return config;
 }
-
-/**
- * What every Tracklane producer shares (engine, SDK, CLI): idempotent with one request in
- * flight, so kafkajs's retries never duplicate or reorder; no topic auto-creation (init owns
- * topics); and the Java client's key partitioning, computed cheaply (src/sink/partitioner.ts).
- */
-export const PRODUCER_OPTIONS = {
-  idempotent: true,
-  maxInFlightRequests: 1,
-  allowAutoTopicCreation: false,
-  createPartitioner: javaCompatiblePartitioner,
-} as const satisfies ProducerConfig;
 
 /**
  * kafkajs is loaded here, on first use, not when this module is imported: the engine

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import { InfrastructureError, UserError } from '../errors';
+import { backoffDelay } from '../errors/retry';
 import { isRedisConnectionError } from '../errors/transient';
 
 export { isRedisConnectionError };
@@ -34,8 +35,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const COMMAND_TIMEOUT_MS = 10_000;
 
 function reconnectDelay(times: number): number {
-  const exp = Math.min(2000, 50 * 2 ** Math.min(times, 10));
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
+  return backoffDelay(times, 50, 2000);
 }
 
 interface ParsedUrl {

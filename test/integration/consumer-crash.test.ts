@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { loadTopology } from '../../src/topology/load';
 import { ChildEngine, freePort } from '../helpers/child-engine';
 import { registerVersions, writeFixture, type Fixture } from '../helpers/engine-fixture';

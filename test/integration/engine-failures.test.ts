@@ -1,5 +1,5 @@
 import { Engine } from '../../src/engine';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { loadTopology } from '../../src/topology/load';
 import { isLive, type Stage } from '../../src/pipeline/event';
 import { deleteTopics, kafka } from '../helpers/stack-env';

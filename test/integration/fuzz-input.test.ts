@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import avro from 'avsc';
 import { ConfigResourceTypes, type IHeaders, type Message } from 'kafkajs';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { writeWireFrame } from '../../src/decode/wire';
 import type { DeadLetterReason } from '../../src/errors';
 import { MAX_DEAD_LETTER_BYTES } from '../../src/sink/dead-letter';

@@ -5,7 +5,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { Engine } from '../../src/engine';
 import { createTracker, withTraceparent, currentTraceparent, uuidv7Time, type Tracker } from '../../src/sdk';
 import { loadTopology } from '../../src/topology/load';
