@@ -11,9 +11,13 @@ import { createRecordDecoder } from './record-headers';
 // install() is explicit (the engine and bin/tracklane.js call it; importing any Tracklane
 // module has no side effect) and idempotent. jest maps the filter in jest.config.js instead.
 
-/** `capturedBy`: the kafkajs module that keeps its own reference once loaded (loaded eagerly by kafkajs's index). */
-const PATCHES: ReadonlyArray<{ target: string; capturedBy: string[]; exports: () => unknown }> = [
-  { target: 'kafkajs/src/consumer/filterAbortedMessages', capturedBy: ['kafkajs/src/consumer/batch'], exports: () => filterAbortedMessages },
+/**
+ * `capturedBy`: the kafkajs module that keeps its own reference once loaded (loaded eagerly
+ * by kafkajs's index). `works`: whether the kafkajs already loaded behaves correctly anyway
+ * (jest maps the filter in jest.config.js; a host that installed the fix itself).
+ */
+const PATCHES: ReadonlyArray<{ target: string; capturedBy: string[]; exports: () => unknown; works?: () => boolean }> = [
+  { target: 'kafkajs/src/consumer/filterAbortedMessages', capturedBy: ['kafkajs/src/consumer/batch'], exports: () => filterAbortedMessages, works: readCommittedWorks },
   // Required lazily, on the first fetch.
   { target: 'kafkajs/src/protocol/recordBatch/record/v0/decoder', capturedBy: [], exports: createRecordDecoder },
 ];
@@ -35,6 +39,26 @@ function resolved(id: string): string | undefined {
   }
 }
 
+/**
+ * Two overlapping aborted transactions listed out of order (as Kafka may list them): kafkajs's
+ * own filter lets the first one's record through, the fixed one drops both.
+ */
+function readCommittedWorks(): boolean {
+  try {
+    const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: unknown[] };
+    const inTx = (offset: string, producerId: string) => ({ offset, batchContext: { producerId, inTransaction: true } });
+    const batch = new Batch('probe', '0', {
+      partition: 0,
+      highWatermark: '2',
+      abortedTransactions: [{ producerId: '2', firstOffset: '1' }, { producerId: '1', firstOffset: '0' }],
+      messages: [inTx('0', '1'), inTx('1', '2')],
+    });
+    return batch.messages.length === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Puts every patch in place unless kafkajs already loaded the module it replaces. */
 export function install(): PatchState {
   const tooLate: string[] = [];
@@ -49,7 +73,7 @@ export function install(): PatchState {
       return !!by && !!require.cache[by];
     });
     if (captured || current) {
-      tooLate.push(patch.target);
+      if (!patch.works?.()) tooLate.push(patch.target);
       continue;
     }
     const m = new Module(file, module);
