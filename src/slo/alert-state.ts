@@ -2,7 +2,7 @@ import type { SloSpec } from '../topology/types';
 import { formatDuration } from '../topology/duration';
 import { describeLabels, type Labels } from '../window/labels';
 import type { TierReading } from './burn-rate';
-import type { Alert, Severity } from './records';
+import type { Alert, Severity } from '../window/records';
 import { NO_DATA_TIER } from '../topology/tiers';
 
 // The alert state machine, pure: previous state + this boundary's readings -> next state +

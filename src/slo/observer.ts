@@ -11,7 +11,7 @@ import { SliClassifier } from '../window/classify';
 import { labelsKey, type Labels } from '../window/labels';
 import { SliWindowStore, type BatchOwner, type ObservationOutcome } from '../window/store';
 import type { SloGauges } from './evaluator';
-import { alertSchema, alertType, sliWindowKey, sliWindowSchema, sliWindowType, type Alert, type SliWindow } from './records';
+import { alertSchema, alertType, sliWindowKey, sliWindowSchema, sliWindowType, type Alert, type SliWindow } from '../window/records';
 import { SloStore } from './store';
 
 // The SLI/SLO part of a batch, as one BatchObserver for the consume loop. Per input batch

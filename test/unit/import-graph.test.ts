@@ -78,18 +78,12 @@ export function cycles(graph: Map<string, Set<string>>): string[][] {
 describe('folder import graph of src/', () => {
   const graph = folderGraph();
 
-  // The one cycle left: slo/ and window/ call each other (the SLO observer drives window
-  // counting, window/store writes slo/records' alert and SLI-window records). Issue 11 makes
-  // them stages that emit through the context; until then this is the known exception and
-  // any other cycle fails.
-  const KNOWN = [['slo', 'window']];
-
-  it('has no cycles between folders (but the known one)', () => {
+  it('has no cycles between folders', () => {
     if (process.env.PRINT_IMPORT_GRAPH) {
       const lines = [...graph].sort(([a], [b]) => a.localeCompare(b)).map(([from, to]) => `${from} -> ${[...to].sort().join(', ') || '(nothing)'}`);
       process.stdout.write(lines.join('\n') + '\n');
     }
-    expect(cycles(graph)).toEqual(KNOWN);
+    expect(cycles(graph)).toEqual([]);
   });
 
   it('finds a cycle when there is one (the check itself works)', () => {
