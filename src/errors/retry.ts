@@ -22,6 +22,8 @@ export interface RetryOptions {
   what: string;
   /** The retry log line's message (default: "retriable failure, backing off"). */
   message?: string;
+  /** More fields for the retry log line, from the error (e.g. which dependency failed). */
+  fields?: (err: unknown) => object;
   /** Stops retrying: the last error is thrown (at once if aborted while waiting). */
   signal?: AbortSignal;
   /** Defaults to isRetriable (errors/transient.ts: marked retriable, kafkajs-retriable, Redis unreachable). */
@@ -70,7 +72,7 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Pr
       const delayMs = backoffDelay(attempt, opts.baseMs, opts.capMs);
       opts.onRetry?.(err, attempt + 1, delayMs);
       opts.log.warn(
-        { what: opts.what, attempt: attempt + 1, delayMs, name: (err as Error)?.name, code: err instanceof TracklaneError ? err.code : (err as { type?: string })?.type, error: (err as Error)?.message },
+        { what: opts.what, ...opts.fields?.(err), attempt: attempt + 1, delayMs, name: (err as Error)?.name, code: err instanceof TracklaneError ? err.code : (err as { type?: string })?.type, error: (err as Error)?.message },
         opts.message ?? 'retriable failure, backing off',
       );
       if (!(await (opts.wait ? opts.wait(delayMs) : sleep(delayMs, opts.signal)))) throw err;

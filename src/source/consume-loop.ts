@@ -104,6 +104,7 @@ export class ConsumeLoop {
         log: this.o.log,
         what: `batch ${chunk.topic}[${chunk.partition}]`,
         message: 'batch failed; pausing the partition and retrying',
+        fields: (err) => ({ dependency: dependencyOf(err), topic: chunk.topic, partition: chunk.partition }),
         onRetry: (err) => this.o.metrics.infraRetries.inc({ dependency: dependencyOf(err) }),
         wait: async (ms) => {
           const resume = payload.pause();
