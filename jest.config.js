@@ -9,7 +9,7 @@ module.exports = {
     '^.+/@marcbachmann/cel-js/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', isolatedModules: true } }],
   },
   // kafkajs 2.2.4's read_committed filter leaks records of aborted transactions
-  // (src/source/read-committed.ts); use the corrected one, as the CLI does.
+  // (src/source/kafkajs-patches/read-committed.ts); use the corrected one, as the CLI does.
   moduleNameMapper: { '^\\./filterAbortedMessages$': '<rootDir>/test/helpers/kafkajs-aborted-filter.ts' },
   transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   testMatch: ['**/*.test.ts'],

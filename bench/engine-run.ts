@@ -2,7 +2,7 @@
 // the kafkajs pass-through through the same harness.
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { initTopology } from '../src/cli/init';
+import { initTopology } from '../src/engine/provision';
 import { Engine } from '../src/engine';
 import { STATEFUL_STEPS } from '../src/enrich/steps';
 import type { Metrics } from '../src/observability/metrics';

@@ -1,5 +1,6 @@
 // `tracklane bench` without the main CLI: node dist/bench/main.js [--quick] [flags]
 // (the same flags; see bench/README.md).
+import './patches';
 import { Command } from 'commander';
 import { registerBench } from '../src/cli/bench';
 

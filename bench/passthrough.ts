@@ -8,7 +8,7 @@ import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { Delivery } from '../src/topology/types';
 import { TRANSACTION_RETRY } from '../src/sink/delivery';
-import { PRODUCER_OPTIONS } from '../src/source/kafka';
+import { PRODUCER_OPTIONS } from '../src/sink/producer';
 
 export interface PassThrough {
   start(): Promise<void>;

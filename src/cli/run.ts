@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Engine } from '../engine';
 import { loadTopology } from '../topology/load';
-import { UserError } from '../errors';
+import { EXIT, UserError } from '../errors';
 import { action } from './command';
 
 export function registerRun(program: Command): void {
@@ -19,12 +19,15 @@ export function registerRun(program: Command): void {
         const engine = new Engine({ topology, instanceId: opts.instanceId, metricsPort: port });
         await engine.start();
         process.stderr.write(`tracklane: ${topology.name} v${topology.version} running (${topology.delivery}); metrics on :${opts.metricsPort}/metrics\n`);
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
+        const failed = await new Promise<boolean>((resolve) => {
+          const stop = () => resolve(false);
           process.once('SIGTERM', stop);
           process.once('SIGINT', stop);
+          // The engine stopped itself (logged why): exit 1 so an orchestrator restarts it.
+          void engine.failed.then(() => resolve(true));
         });
         await engine.stop();
+        return failed ? EXIT.user : EXIT.ok;
       }),
     );
 }

@@ -2,9 +2,9 @@ import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { DataError, InfrastructureError } from '../errors';
+import { withRetry } from '../errors/retry';
 import { RetryTracker } from '../observability/client-log';
 import { logger } from '../observability/logger';
-import { backoffDelay } from '../state/retry';
 
 /**
  * The schema registry as the pipeline needs it: writer schemas by id (cached forever — ids
@@ -178,17 +178,16 @@ export class Registry {
    * registration itself, which hung start-up for good.
    */
   async register(subject: string, schema: string, kind: 'avro' | 'json' = 'avro'): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.registerOnce(subject, schema, kind);
-      } catch (err) {
-        // The last failure goes to the caller, which reports it: giving up is its call to log.
-        if (!(err instanceof InfrastructureError) || attempt >= REGISTER_ATTEMPTS) throw err;
-        const delayMs = backoffDelay(attempt - 1);
-        retries.retrying(retryReason(err), { subject, attempt, delayMs, error: err.message }, 'schema registration failed; retrying');
-        await new Promise((r) => setTimeout(r, delayMs));
-      }
-    }
+    return withRetry(() => this.registerOnce(subject, schema, kind), {
+      // The tracker logs each retry (debug, warn when it persists); the last failure goes to
+      // the caller, which reports it: giving up is its call to log.
+      log: { warn: () => undefined, info: (fields, message) => logger.debug(fields, message) },
+      what: `register ${subject}`,
+      attempts: REGISTER_ATTEMPTS,
+      isRetriable: (err) => err instanceof InfrastructureError,
+      onRetry: (err, attempt, delayMs) =>
+        retries.retrying(retryReason(err as InfrastructureError), { subject, attempt, delayMs, error: (err as Error).message }, 'schema registration failed; retrying'),
+    });
   }
 
   private async registerOnce(subject: string, schema: string, kind: 'avro' | 'json'): Promise<number> {

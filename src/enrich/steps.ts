@@ -3,7 +3,7 @@ import type { Stage } from '../pipeline/event';
 import type { Keys } from '../state/keys';
 import type { RedisClient } from '../state/redis';
 import type { EnrichStep, Topology } from '../topology/types';
-import { personalFields } from '../sink/schemas';
+import { personalFields } from '../topology/personal';
 import { createConsentStep } from './consent';
 import { CORRELATION_PROBLEMS, createCorrelationStep } from './correlation';
 import { createIdentityStage } from './identity';

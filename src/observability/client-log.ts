@@ -1,6 +1,8 @@
-import { logLevel } from 'kafkajs';
 import client from 'prom-client';
 import { logger, type Logger } from './logger';
+
+/** kafkajs's logLevel values, kept here so that importing this module does not load kafkajs (its patches must be installed first). */
+export const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
 
 /**
  * Log levels that mean something for the clients' own retries (Kafka, the schema registry,

@@ -1,8 +1,10 @@
 import { Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
 import { Registry, registryOptionsFromEnv } from '../decode/registry';
 import { DataError, InfrastructureError, TracklaneError, UserError } from '../errors';
+import { backoffDelay } from '../errors/retry';
 import { logger } from '../observability/logger';
-import { kafkaConfigFromEnv, PRODUCER_OPTIONS } from '../source/kafka';
+import { PRODUCER_OPTIONS } from '../sink/producer';
+import { kafkaConfigFromEnv } from '../source/kafka';
 import { loadEncoder, type EventEncoder } from './encoder';
 import { createMemoryTracker } from './memory-tracker';
 import { resolveKafkaOptions, type MemoryTrackerOptions, type TrackerOptions } from './options';
@@ -177,7 +179,7 @@ function createKafkaTracker<T extends object>(options: TrackerOptions): Tracker<
     for (const w of flushWaiters.splice(0)) w.reject(err);
     if (!retry) return;
     failures++;
-    const delay = Math.min(MAX_BACKOFF_MS, 300 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+    const delay = backoffDelay(failures - 1, 300, MAX_BACKOFF_MS);
     retryTimer = setTimeout(() => { retryTimer = undefined; schedule(true); }, delay);
   }
 

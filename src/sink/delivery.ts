@@ -1,6 +1,7 @@
-import type { Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
-import { PRODUCER_OPTIONS } from '../source/kafka';
+import type { CompressionTypes, Consumer, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { isKafkaFenced } from '../errors/transient';
+import { PRODUCER_OPTIONS } from './producer';
+import { splitBySize, type TopicLimits } from './limits';
 import type { OutputMessage } from './output';
 
 export interface PartitionCommit {
@@ -14,6 +15,12 @@ export interface PartitionCommit {
  * Hands a batch's outputs to Kafka and commits the input offset only after Kafka
  * acknowledged them (DESIGN.md section 8). Two modes share this contract.
  */
+/** Where delivery reports a producer that a newer one fenced, and its recovery (engine/health.ts). */
+export interface DeliveryHealth {
+  down(problem: string, err: unknown): void;
+  up(problem: string): void;
+}
+
 export interface Delivery {
   deliver(messages: OutputMessage[], commit: PartitionCommit): Promise<void>;
   close(): Promise<void>;
@@ -31,17 +38,18 @@ function byTopic(messages: OutputMessage[]): TopicMessages[] {
 
 /** at-least-once: idempotent producer, acks=all, then commit. A crash between the two replays the batch. */
 export class AtLeastOnceDelivery implements Delivery {
-  private constructor(private readonly producer: Producer, private readonly consumer: Consumer) {}
+  private constructor(private readonly producer: Producer, private readonly consumer: Consumer, private readonly limits: TopicLimits) {}
 
-  static async create(kafka: Kafka, consumer: Consumer): Promise<AtLeastOnceDelivery> {
+  static async create(kafka: Kafka, consumer: Consumer, limits: TopicLimits = new Map()): Promise<AtLeastOnceDelivery> {
     const producer = kafka.producer(PRODUCER_OPTIONS);
     await producer.connect();
-    return new AtLeastOnceDelivery(producer, consumer);
+    return new AtLeastOnceDelivery(producer, consumer, limits);
   }
 
   async deliver(messages: OutputMessage[], commit: PartitionCommit): Promise<void> {
-    if (messages.length > 0) {
-      await this.producer.sendBatch({ topicMessages: byTopic(messages), acks: -1, compression: CompressionTypes.None });
+    // One send per size-bounded slice, in order; the offset is committed after the last one.
+    for (const slice of splitBySize(messages, this.limits)) {
+      await this.producer.sendBatch({ topicMessages: byTopic(slice), acks: -1, compression: 0 as CompressionTypes.None /* kafkajs's value, without loading it */ });
     }
     await this.consumer.commitOffsets([{ topic: commit.topic, partition: commit.partition, offset: commit.nextOffset }]);
   }
@@ -69,7 +77,13 @@ export const TRANSACTION_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetr
 export class ExactlyOnceDelivery implements Delivery {
   private readonly producers = new Map<string, Promise<Producer>>();
 
-  constructor(private readonly kafka: Kafka, private readonly groupId: string, private readonly transactionalIdPrefix: string) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+    private readonly transactionalIdPrefix: string,
+    private readonly health?: DeliveryHealth,
+    private readonly limits: TopicLimits = new Map(),
+  ) {}
 
   private producerFor(topic: string, partition: number): Promise<Producer> {
     const id = `${this.transactionalIdPrefix}-${topic}-${partition}`;
@@ -88,13 +102,17 @@ export class ExactlyOnceDelivery implements Delivery {
     const producer = await this.producerFor(commit.topic, commit.partition);
     const tx = await producer.transaction();
     try {
-      if (messages.length > 0) await tx.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+      for (const slice of splitBySize(messages, this.limits)) await tx.sendBatch({ topicMessages: byTopic(slice), acks: -1 });
       await tx.sendOffsets({
         consumerGroupId: this.groupId,
         topics: [{ topic: commit.topic, partitions: [{ partition: commit.partition, offset: commit.nextOffset }] }],
       });
       await tx.commit();
+      this.health?.up(`producer ${commit.topic}[${commit.partition}]`);
     } catch (err) {
+      // Fenced once is a rebalance (the partition's new owner took over); fenced until the
+      // bound while we still own the partition is a stuck instance (not ready, then exit).
+      if (isKafkaFenced(err)) this.health?.down(`producer ${commit.topic}[${commit.partition}]`, err);
       await tx.abort().catch(() => undefined);
       // A fenced or broken producer cannot be reused: start a fresh one (and epoch) on retry.
       this.producers.delete(id);

@@ -5,6 +5,7 @@ import type { ReaderSchema, ReaderSchemas } from '../decode/reader';
 import Ajv from 'ajv';
 import { deriveEnrichedJsonSchema, deriveEnrichedSchema } from '../enrich/derive-schema';
 import type { EnrichedEncoder } from './enriched';
+import { personalFields } from '../topology/personal';
 import type { Topology } from '../topology/types';
 import { deadLetterSchema } from './dead-letter';
 
@@ -17,12 +18,7 @@ export interface OutputSchemas {
   deadLetterId: number;
 }
 
-/** Fields a topology treats as personal data: pseudonymized ones, and what consent strips. */
-export function personalFields(topology: Topology): { pseudonymized: string[]; strippable: string[] } {
-  const pseudonymized = topology.enrich.flatMap((s) => (s.kind === 'pseudonymize' ? s.fields : []));
-  const strippable = topology.enrich.flatMap((s) => (s.kind === 'consent' ? s.fields ?? pseudonymized : []));
-  return { pseudonymized, strippable };
-}
+export { personalFields };
 
 export function subjectOf(topic: string): string {
   return `${topic}-value`;

@@ -2,7 +2,8 @@ import type { SloSpec } from '../topology/types';
 import { formatDuration } from '../topology/duration';
 import { describeLabels, type Labels } from '../window/labels';
 import type { TierReading } from './burn-rate';
-import type { Alert, Severity } from './records';
+import type { Alert, Severity } from '../window/records';
+import { NO_DATA_TIER } from '../topology/tiers';
 
 // The alert state machine, pure: previous state + this boundary's readings -> next state +
 // transition records. A record is produced only when a tier starts or stops firing, so a
@@ -17,7 +18,7 @@ import type { Alert, Severity } from './records';
 // tiers (and that window lies wholly after the first bucket ever counted, so a new topology
 // does not start with a no-data ticket). Tier "no-data", severity ticket.
 
-export const NO_DATA_TIER = 'no-data';
+export { NO_DATA_TIER };
 
 export interface FiringAlert {
   startsAt: number;

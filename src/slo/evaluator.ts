@@ -5,7 +5,7 @@ import { NO_DATA_TIER, stepNoData, stepSeries, type SloAlertState } from './aler
 import { burnRate, errorBudgetRemaining } from './budget';
 import { readTier, windowBuckets } from './burn-rate';
 import type { BucketCounts, WindowSums } from './counts';
-import type { Alert, Severity } from './records';
+import type { Alert, Severity } from '../window/records';
 
 // Evaluates every SLO at each closed bucket boundary, in event-time order. Pure: the bucket
 // history and the alert state come in, alerts and the next state go out, so replaying the

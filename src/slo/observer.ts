@@ -5,7 +5,7 @@ import type { PipelineEvent } from '../pipeline/event';
 import type { PartitionCommit } from '../sink/delivery';
 import type { OutputMessage } from '../sink/output';
 import { writeAvroFrame } from '../decode/wire';
-import type { BatchObserver } from '../source/consume-loop';
+import type { BatchObserver } from '../sink/output';
 import type { Keys } from '../state/keys';
 import type { RedisClient } from '../state/redis';
 import { expressionRefs } from '../topology/expressions';
@@ -14,7 +14,7 @@ import { SliClassifier } from '../window/classify';
 import { labelsKey, type Labels } from '../window/labels';
 import { SliWindowStore, type BatchOwner, type ObservationOutcome } from '../window/store';
 import type { SloGauges } from './evaluator';
-import { alertSchema, alertType, sliWindowKey, sliWindowSchema, sliWindowType, type Alert, type SliWindow } from './records';
+import { alertSchema, alertType, sliWindowKey, sliWindowSchema, sliWindowType, type Alert, type SliWindow } from '../window/records';
 import { SloStore } from './store';
 
 // The SLI/SLO part of a batch, as one BatchObserver for the consume loop. Per input batch

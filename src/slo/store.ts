@@ -5,7 +5,7 @@ import { HISTORY_CHUNK_BUCKETS, execPipeline as exec, partitionId, retentionMs, 
 import type { SloAlertState } from './alert-state';
 import { BucketCounts } from './counts';
 import { SloEvaluator, type SeriesCounts, type SloGauges } from './evaluator';
-import type { Alert } from './records';
+import type { Alert } from '../window/records';
 
 // Runs the pure SloEvaluator against the shared state in Redis:
 // 1. one pipelined read: closed / evaluated / first boundaries, the label sets with history

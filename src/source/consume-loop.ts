@@ -1,81 +1,57 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { DataError, InfrastructureError } from '../errors';
+import { dependencyOf, isTransient } from '../errors/transient';
+import { withRetry } from '../errors/retry';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { PipelineEvent, StageContext } from '../pipeline/event';
-import type { Pipeline } from '../pipeline/pipeline';
-import type { Delivery, PartitionCommit } from '../sink/delivery';
-import type { OutputMessage } from '../sink/output';
-import type { SourceSpec, Topology } from '../topology/types';
-import { backoffDelay } from '../state/retry';
+import type { Topology } from '../topology/types';
 import { sleepWithHeartbeat } from './heartbeat';
 
-/** Turns a processed batch into output records (enriched, dead letters) and counts outcomes. */
-export interface OutputBuilder {
-  build(events: PipelineEvent[]): OutputMessage[];
-}
-
-/** Work that follows enrichment and may add records to the same delivery (SLI windows, alerts). */
-export interface BatchObserver {
-  observe(events: PipelineEvent[], commit: PartitionCommit): Promise<OutputMessage[]>;
+/** A slice of one partition's fetched batch, handled (processed, delivered, committed) as one. */
+export interface Chunk {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+  /** The offset to commit once the chunk is done (its last offset + 1). */
+  nextOffset: string;
 }
 
 export interface ConsumeLoopOptions {
   kafka: Kafka;
   topology: Topology;
-  pipeline: Pipeline;
-  outputs: OutputBuilder;
-  observers: BatchObserver[];
-  delivery: (consumer: Consumer) => Promise<Delivery>;
+  /** Processes, delivers and commits one chunk; throws what it could not finish. */
+  handle(chunk: Chunk): Promise<void>;
+  /** Called once the consumer is connected, before it joins (delivery needs it for commits). */
+  connected(consumer: Consumer): Promise<void>;
+  /** A non-retriable failure outside per-event work: the engine must stop. Called once. */
+  fatal(err: unknown): void;
+  /** kafkajs's consumer crashed; `restart` says whether kafkajs will restart it. */
+  crashed?(err: unknown, restart: boolean): void;
+  /** The consumer (re)joined its group, with this member's partitions. */
+  joined?(assignment: Record<string, number[]>): void;
   metrics: Metrics;
   log: Logger;
-  instanceId: string;
-  /** Events per pipeline pass: bounds memory and the size of one transaction. */
+  /** Events per chunk: bounds memory and the size of one transaction. */
   chunkSize?: number;
   partitionsConsumedConcurrently?: number;
-  /** Called with this member's partitions after every rebalance. */
-  onAssigned?(assignment: Record<string, number[]>): Promise<void>;
-}
-
-export function toPipelineEvent(source: SourceSpec, topic: string, partition: number, message: KafkaMessage): PipelineEvent {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (value === undefined) continue;
-    // Repeated headers collapse to the last value; dead letters keep what kafkajs gives us.
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    // Defined, not assigned: a header named `__proto__` must stay a header, not become the prototype.
-    Object.defineProperty(headers, name, { value: Buffer.isBuffer(last) ? last : Buffer.from(String(last ?? '')), enumerable: true, writable: true, configurable: true });
-  }
-  return {
-    source, topic, partition,
-    offset: message.offset,
-    timestamp: Number(message.timestamp),
-    key: message.key ?? null,
-    value: message.value ?? null,
-    headers,
-    meta: { steps: [], pseudonymized: [] },
-  };
 }
 
 /**
- * One consumer group per topology. Each partition batch is cut into chunks; a chunk is
- * processed, delivered and committed before the next one, so at most one chunk per
- * partition is in flight. Infrastructure failures pause the partition and retry the chunk
- * from its raw records with jittered backoff, heartbeating meanwhile; they never drop or
- * dead-letter events.
+ * The Kafka consumer, and nothing of what happens to events: one consumer group per
+ * topology, membership, fetch, chunking, pause/resume and heartbeats. Each partition batch
+ * is cut into chunks; a chunk is handled before the next one, so at most one chunk per
+ * partition is in flight. A retriable failure pauses the partition and retries the chunk
+ * (one retry helper, jittered backoff, heartbeating meanwhile); anything else stops
+ * consumption and is reported as fatal, never retried.
  */
 export class ConsumeLoop {
   private consumer?: Consumer;
-  private delivery?: Delivery;
   private running = false;
-  private readonly sources = new Map<string, SourceSpec>();
+  private stopped = false;
 
-  constructor(private readonly o: ConsumeLoopOptions) {
-    for (const s of o.topology.sources) this.sources.set(s.topic, s);
-  }
+  constructor(private readonly o: ConsumeLoopOptions) {}
 
   get isRunning(): boolean {
-    return this.running;
+    return this.running && !this.stopped;
   }
 
   async start(): Promise<void> {
@@ -90,11 +66,10 @@ export class ConsumeLoop {
       maxWaitTimeInMs: 100,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.o.onAssigned?.(payload.memberAssignment).catch((err) => this.o.log.warn({ err: describe(err) }, 'could not record the new assignment'));
-    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.o.joined?.(payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, ({ payload }) => this.o.crashed?.(payload.error, payload.restart));
     await consumer.connect();
-    this.delivery = await this.o.delivery(consumer);
+    await this.o.connected(consumer);
     for (const source of topology.sources) await consumer.subscribe({ topic: source.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
@@ -107,15 +82,14 @@ export class ConsumeLoop {
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const source = this.sources.get(batch.topic)!;
     const size = this.o.chunkSize ?? 500;
-    this.o.metrics.consumed.inc({ source: source.name }, batch.messages.length);
+    this.o.metrics.consumed.inc({ source: this.sourceName(batch.topic) }, batch.messages.length);
     for (let i = 0; i < batch.messages.length; i += size) {
-      if (!payload.isRunning() || payload.isStale()) return;
-      const chunk = batch.messages.slice(i, i + size);
-      const done = await this.processChunk(payload, source, chunk);
-      if (!done) return;
-      const last = chunk[chunk.length - 1].offset;
+      if (this.stopped || !payload.isRunning() || payload.isStale()) return;
+      const messages = batch.messages.slice(i, i + size);
+      const last = messages[messages.length - 1].offset;
+      const chunk: Chunk = { topic: batch.topic, partition: batch.partition, messages, nextOffset: String(BigInt(last) + 1n) };
+      if (!(await this.handle(payload, chunk))) return;
       payload.resolveOffset(last);
       const lag = Number(batch.highWatermark) - Number(last) - 1;
       this.o.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
@@ -123,68 +97,53 @@ export class ConsumeLoop {
     }
   }
 
-  /** Returns false when the partition was taken away while retrying. */
-  private async processChunk(payload: EachBatchPayload, source: SourceSpec, chunk: KafkaMessage[]): Promise<boolean> {
-    const { batch } = payload;
-    const commit: PartitionCommit = {
-      topic: batch.topic,
-      partition: batch.partition,
-      nextOffset: String(BigInt(chunk[chunk.length - 1].offset) + 1n),
-    };
-    const ctx: StageContext = { topology: this.o.topology, instanceId: this.o.instanceId, log: this.o.log };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const events = chunk.map((m) => toPipelineEvent(source, batch.topic, batch.partition, m));
-        await this.o.pipeline.process(events, ctx);
-        const messages = this.o.outputs.build(events);
-        for (const observer of this.o.observers) messages.push(...(await observer.observe(events, commit)));
-        await this.delivery!.deliver(messages, commit);
-        this.countDelivered(events);
-        return true;
-      } catch (err) {
-        if (err instanceof DataError) throw err; // a bug: data errors never escape a stage
-        const dependency = err instanceof InfrastructureError ? err.dependency : 'kafka';
-        this.o.metrics.infraRetries.inc({ dependency });
-        const wait = backoffDelay(attempt);
-        this.o.log.warn({ err: describe(err), dependency, topic: batch.topic, partition: batch.partition, attempt, waitMs: wait }, 'batch failed; pausing the partition and retrying');
-        const resume = payload.pause();
-        try {
-          const alive = await sleepWithHeartbeat(wait, payload);
-          if (!alive) return false;
-        } finally {
-          resume();
-        }
-      }
+  /** False when the chunk was not finished: the partition was taken away, or the engine is stopping. */
+  private async handle(payload: EachBatchPayload, chunk: Chunk): Promise<boolean> {
+    try {
+      await withRetry(() => this.o.handle(chunk), {
+        log: this.o.log,
+        what: `batch ${chunk.topic}[${chunk.partition}]`,
+        message: 'batch failed; pausing the partition and retrying',
+        fields: (err) => ({ dependency: dependencyOf(err), topic: chunk.topic, partition: chunk.partition }),
+        onRetry: (err) => this.o.metrics.infraRetries.inc({ dependency: dependencyOf(err) }),
+        wait: async (ms) => {
+          const resume = payload.pause();
+          try {
+            return !this.stopped && (await sleepWithHeartbeat(ms, payload));
+          } finally {
+            resume();
+          }
+        },
+      });
+      return true;
+    } catch (err) {
+      // Retried until the partition went to another member (or we are stopping): its new owner takes over.
+      if (isTransient(err)) return false;
+      this.stopConsuming();
+      this.o.fatal(err);
+      return false;
     }
   }
 
-  private countDelivered(events: PipelineEvent[]): void {
-    const m = this.o.metrics;
-    const now = Date.now();
-    for (const ev of events) {
-      if (ev.failure) m.deadLettered.inc({ reason: ev.failure.reason });
-      else if (ev.dropped === 'duplicate') m.duplicates.inc();
-      else if (ev.dropped === 'consent') m.consentDropped.inc();
-      else {
-        m.enriched.inc();
-        if (ev.meta.correlation_generated) m.correlationGenerated.inc();
-        if (ev.eventTime !== undefined) {
-          m.deliveryLatency.observe(Math.max(0, now - ev.eventTime) / 1000);
-          m.clockSkew.observe((ev.timestamp - ev.eventTime) / 1000);
-        }
-      }
+  /** After a fatal error: fetch nothing more, so the failed chunk is not picked up again. */
+  private stopConsuming(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      this.consumer?.pause(this.o.topology.sources.map((s) => ({ topic: s.topic })));
+    } catch {
+      // not running yet or already stopping: nothing to pause
     }
+  }
+
+  private sourceName(topic: string): string {
+    return this.o.topology.sources.find((s) => s.topic === topic)?.name ?? topic;
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopped = true;
     // disconnect() waits for the batch in flight, so its outputs and offsets are committed.
     await this.consumer?.disconnect();
-    await this.delivery?.close();
   }
-}
-
-function describe(err: unknown): { name?: string; message: string; code?: string } {
-  const e = err as { name?: string; message?: string; code?: string; type?: string };
-  return { name: e?.name, message: String(e?.message ?? err), code: e?.code ?? e?.type };
 }

@@ -1,11 +1,7 @@
 import fs from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import type { Kafka, KafkaConfig, SASLOptions } from 'kafkajs';
 import { UserError } from '../errors';
-import { kafkaLogCreator } from '../observability/client-log';
-import { javaCompatiblePartitioner } from '../sink/partitioner';
-import { installLinearHeaderDecoding } from './record-headers';
-
-installLinearHeaderDecoding();
+import { kafkaLogCreator, logLevel } from '../observability/client-log';
 
 /**
  * Kafka connection from the environment (docs/security.md):
@@ -30,17 +26,11 @@ export function kafkaConfigFromEnv(clientId: string, env = process.env): KafkaCo
 }
 
 /**
- * What every Tracklane producer shares (engine, SDK, CLI): idempotent with one request in
- * flight, so kafkajs's retries never duplicate or reorder; no topic auto-creation (init owns
- * topics); and the Java client's key partitioning, computed cheaply (src/sink/partitioner.ts).
+ * kafkajs is loaded here, on first use, not when this module is imported: the engine
+ * installs its kafkajs patches (kafkajs-patches/) first, which must happen before kafkajs loads.
  */
-export const PRODUCER_OPTIONS = {
-  idempotent: true,
-  maxInFlightRequests: 1,
-  allowAutoTopicCreation: false,
-  createPartitioner: javaCompatiblePartitioner,
-} as const satisfies ProducerConfig;
-
 export function createKafka(clientId: string, env = process.env): Kafka {
-  return new Kafka(kafkaConfigFromEnv(clientId, env));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Kafka: KafkaClient } = require('kafkajs') as typeof import('kafkajs');
+  return new KafkaClient(kafkaConfigFromEnv(clientId, env));
 }

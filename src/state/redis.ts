@@ -2,7 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import { InfrastructureError, UserError } from '../errors';
+import { backoffDelay } from '../errors/retry';
+import { isRedisConnectionError } from '../errors/transient';
 import { RetryTracker } from '../observability/client-log';
+
+export { isRedisConnectionError };
 import type { Logger } from '../observability/logger';
 
 // The one place where Tracklane talks to ioredis directly: client construction, the Lua
@@ -32,8 +36,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const COMMAND_TIMEOUT_MS = 10_000;
 
 function reconnectDelay(times: number): number {
-  const exp = Math.min(2000, 50 * 2 ** Math.min(times, 10));
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
+  return backoffDelay(times, 50, 2000);
 }
 
 interface ParsedUrl {
@@ -143,36 +146,7 @@ export async function waitUntilReady(client: RedisClient, timeoutMs = 30_000): P
 
 // ---- connection-error mapping -------------------------------------------------------
 
-const RETRIABLE_SOCKET_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH',
-  'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOTCONN',
-]);
-// Server replies that mean "not now" rather than "wrong": loading a dump, a busy script,
-// failover/cluster churn, out of memory (keys expire), a replica not writable yet.
-const RETRIABLE_REPLY_PREFIXES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'READONLY', 'OOM', 'NOREPLICAS'];
-// ioredis raises these as plain Errors; matching the message is unavoidable here and kept
-// to this one list so the rest of the code matches on InfrastructureError's code.
-const IOREDIS_CONNECTION_MESSAGES = [
-  "Stream isn't writeable",
-  'Connection is closed',
-  "Cluster isn't ready",
-  'Command timed out',
-  'Failed to refresh slots cache',
-  'None of startup nodes is available',
-];
-
-/** True for errors that mean Redis is unreachable or temporarily unable, not that the command is wrong. */
-export function isRedisConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err instanceof InfrastructureError) return err.dependency === 'redis';
-  const name = err.name;
-  if (name === 'MaxRetriesPerRequestError' || name === 'ClusterAllFailedError' || name === 'AbortError') return true;
-  const code = (err as NodeJS.ErrnoException).code;
-  if (typeof code === 'string' && RETRIABLE_SOCKET_CODES.has(code)) return true;
-  const msg = err.message ?? '';
-  if (name === 'ReplyError') return RETRIABLE_REPLY_PREFIXES.some((p) => msg.startsWith(p));
-  return IOREDIS_CONNECTION_MESSAGES.some((m) => msg.includes(m));
-}
+// isRedisConnectionError lives in errors/transient.ts with the other "try again" rules.
 
 /** Maps a connection failure onto InfrastructureError('redis'); anything else (a script bug) is returned unchanged. */
 export function toRedisError(err: unknown, what: string): unknown {

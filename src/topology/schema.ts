@@ -4,7 +4,7 @@
 // document (names that refer to each other, topics, schema files) live in ./semantic.ts.
 
 import { z } from 'zod';
-import { googleSreTiers } from '../slo/tiers';
+import { googleSreTiers } from './tiers';
 import type { BurnRateTier, LatencySli, RatioSli, SliSpec, SloSpec } from './types';
 import { formatDuration } from './duration';
 import { celExpression, duration, field, name, parseInto, positiveDuration, strictObject, topic } from './primitives';

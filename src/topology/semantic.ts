@@ -2,7 +2,7 @@
 // must not collide, the dedupe key. They run on the raw YAML data (defensively, whatever its
 // shape) so they are reported together with the schema errors, all at once.
 
-import { googleSreTiers } from '../slo/tiers';
+import { googleSreTiers } from './tiers';
 import { formatDuration, parseDuration } from './duration';
 import { findStep } from './steps';
 

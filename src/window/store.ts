@@ -1,6 +1,6 @@
 import type { Keys } from '../state/keys';
 import { loadScripts, toRedisError, type RedisClient, type Scripts } from '../state/redis';
-import type { Alert, SliWindow } from '../slo/records';
+import type { Alert, SliWindow } from './records';
 import type { SliSpec, SloSpec, WindowsSpec } from '../topology/types';
 import { bucketStart, type SliObservation } from './bucket';
 import { labelsKey, parseLabelsKey, type Labels } from './labels';

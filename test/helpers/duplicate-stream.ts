@@ -1,4 +1,4 @@
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { loadTopology } from '../../src/topology/load';
 import { encodeV2, type Order } from './engine-fixture';
 import { kafka } from './stack-env';

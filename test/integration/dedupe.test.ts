@@ -3,7 +3,7 @@ import { createDedupeStage, fingerprint } from '../../src/dedupe/stage';
 import { InfrastructureError } from '../../src/errors';
 import { keys as makeKeys } from '../../src/state/keys';
 import { createRedis, waitUntilReady, loadScripts, type RedisClient } from '../../src/state/redis';
-import { withRetry } from '../../src/state/retry';
+import { withRetry } from '../../src/errors/retry';
 import type { DedupeSpec } from '../../src/topology/types';
 import type { PipelineEvent } from '../../src/pipeline/event';
 import { REDIS_URL, countCommands, deleteKeys, makeContext, makeEvent, randomName } from '../helpers/events';

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import avro from 'avsc';
 import { Engine } from '../../src/engine';
 import { writeWireFrame } from '../../src/decode/wire';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { replayDeadLetters } from '../../src/cli/replay';
 import { loadTopology } from '../../src/topology/load';
 import type { DeadLetterReason } from '../../src/errors';

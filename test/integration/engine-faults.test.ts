@@ -1,5 +1,5 @@
 import { Engine } from '../../src/engine';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { loadTopology } from '../../src/topology/load';
 import { deleteTopics, kafka, registryUrl } from '../helpers/stack-env';
 import { encodeV1, encodeV2, registerVersions, writeFixture, type Fixture, type Order } from '../helpers/engine-fixture';

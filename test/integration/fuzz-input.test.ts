@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import avro from 'avsc';
 import { ConfigResourceTypes, type IHeaders, type Message } from 'kafkajs';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { writeWireFrame } from '../../src/decode/wire';
 import type { DeadLetterReason } from '../../src/errors';
 import { MAX_DEAD_LETTER_BYTES } from '../../src/sink/dead-letter';
@@ -215,7 +215,7 @@ function garbageHeaders(rng: Rng, roomBytes: number): IHeaders | undefined {
   } else if (r < 0.88) {
     set(rng.pick(['big', 'traceparent', '__proto__']), rng.bytes(Math.min(roomBytes, rng.int(10_000, 200_000))));
   } else if (r < 0.95) {
-    // Thousands of headers: kafkajs's own decoder was quadratic in them (src/source/record-headers.ts).
+    // Thousands of headers: kafkajs's own decoder was quadratic in them (src/source/kafkajs-patches/record-headers.ts).
     const n = Math.min(Math.floor(roomBytes / 40), rng.chance(0.05) ? rng.int(5_000, 20_000) : rng.int(50, 1_000));
     const pool = rng.bytes(64);
     for (let i = 0; i < n; i++) set(`h${i}-${rng.text(4)}`, pool.subarray(i % 48, (i % 48) + rng.int(0, 16)));

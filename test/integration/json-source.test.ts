@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../../src/engine';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { Registry, registryOptionsFromEnv } from '../../src/decode/registry';
 import { readWireFrame, writeWireFrame } from '../../src/decode/wire';
 import { loadTopology } from '../../src/topology/load';

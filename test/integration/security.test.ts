@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { loadTopology } from '../../src/topology/load';
 import { ChildEngine, freePort } from '../helpers/child-engine';
 import { encodeV2, registerVersions, writeFixture, type Fixture, type Order } from '../helpers/engine-fixture';

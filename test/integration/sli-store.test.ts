@@ -5,7 +5,7 @@ import { SloObserver } from '../../src/slo/observer';
 import { sliWindowType, type SliWindow } from '../../src/slo/records';
 import { SloStore } from '../../src/slo/store';
 import type { OutputMessage } from '../../src/sink/output';
-import { googleSreTiers, THIRTY_DAYS } from '../../src/slo/tiers';
+import { googleSreTiers, THIRTY_DAYS } from '../../src/topology/tiers';
 import type { SliSpec, SloSpec, SourceSpec, Topology } from '../../src/topology/types';
 import type { SliObservation } from '../../src/window/bucket';
 import { computeWatermark } from '../../src/window/watermark';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import type { Alert, SliWindow } from '../../src/slo/records';
 import { keys } from '../../src/state/keys';
 import { createRedis, waitUntilReady } from '../../src/state/redis';

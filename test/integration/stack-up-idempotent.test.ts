@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
-import { PRODUCER_OPTIONS } from '../../src/source/kafka';
+import { PRODUCER_OPTIONS } from '../../src/sink/producer';
 import { createTopics, deleteTopics, kafka, uniqueName } from '../helpers/stack-env';
 
 const ROOT = path.resolve(__dirname, '../..');

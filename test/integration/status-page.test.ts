@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Engine } from '../../src/engine';
-import { initTopology } from '../../src/cli/init';
+import { initTopology } from '../../src/engine/provision';
 import { formatBudget, formatBurn, formatRatio } from '../../src/observability/status/format';
 import type { StatusDocument } from '../../src/observability/status';
 import { keys } from '../../src/state/keys';

@@ -1,4 +1,4 @@
-import { createRecordDecoder, headersObject } from '../../src/source/record-headers';
+import { createRecordDecoder, headersObject } from '../../src/source/kafkajs-patches/record-headers';
 
 // kafkajs's internals, to compare against the decoder it ships (kafkajs 2.2.4).
 /* eslint-disable @typescript-eslint/no-require-imports */

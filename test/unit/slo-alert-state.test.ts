@@ -1,6 +1,6 @@
 import { NO_DATA_TIER, dedupKey, stateField, stepNoData, stepSeries, type SloAlertState } from '../../src/slo/alert-state';
 import type { TierReading } from '../../src/slo/burn-rate';
-import { googleSreTiers, THIRTY_DAYS } from '../../src/slo/tiers';
+import { googleSreTiers, THIRTY_DAYS } from '../../src/topology/tiers';
 import type { SloSpec } from '../../src/topology/types';
 
 const tiers = googleSreTiers(THIRTY_DAYS);

@@ -1,7 +1,7 @@
 import { burnRate, errorBudgetRemaining, errorRatio } from '../../src/slo/budget';
 import { readTier, windowBuckets } from '../../src/slo/burn-rate';
 import { BucketCounts } from '../../src/slo/counts';
-import { googleSreTiers, THIRTY_DAYS } from '../../src/slo/tiers';
+import { googleSreTiers, THIRTY_DAYS } from '../../src/topology/tiers';
 
 const MIN = 60_000;
 

@@ -1,6 +1,6 @@
 import { BucketCounts } from '../../src/slo/counts';
 import { SloEvaluator } from '../../src/slo/evaluator';
-import { googleSreTiers, THIRTY_DAYS } from '../../src/slo/tiers';
+import { googleSreTiers, THIRTY_DAYS } from '../../src/topology/tiers';
 import type { SloSpec } from '../../src/topology/types';
 
 const MIN = 60_000;

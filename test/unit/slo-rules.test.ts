@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { prometheusRules } from '../../src/slo/rules';
-import { googleSreTiers, THIRTY_DAYS } from '../../src/slo/tiers';
+import { googleSreTiers, THIRTY_DAYS } from '../../src/topology/tiers';
 import type { SliSpec, SloSpec } from '../../src/topology/types';
 
 interface Rule { record?: string; alert?: string; expr: string; labels: Record<string, string>; annotations?: Record<string, string> }

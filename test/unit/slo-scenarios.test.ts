@@ -2,7 +2,7 @@ import { SloAlertState } from '../../src/slo/alert-state';
 import { BucketCounts } from '../../src/slo/counts';
 import { SloEvaluator } from '../../src/slo/evaluator';
 import type { Alert } from '../../src/slo/records';
-import { googleSreTiers, THIRTY_DAYS } from '../../src/slo/tiers';
+import { googleSreTiers, THIRTY_DAYS } from '../../src/topology/tiers';
 import type { SloSpec } from '../../src/topology/types';
 
 // A 99.9% / 30d SLO with the google-sre tiers, driven minute by minute with synthetic

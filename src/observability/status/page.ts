@@ -1,4 +1,4 @@
-import { NO_DATA_TIER } from '../../slo/alert-state';
+import { NO_DATA_TIER } from '../../topology/tiers';
 import { CLIENT_SCRIPT } from './client-script';
 import type { SloInfo, StatusDocument } from './document';
 import { DASH, formatBudget, formatBurn, formatCount, formatObjective, formatRate, formatRatio, formatThreshold } from './format';

@@ -8,7 +8,7 @@
 // partition. When a killed engine leaves transactions open and the restarted one aborts them
 // in another order, kafkajs hands records of aborted transactions to a read_committed
 // consumer. The Java consumer keeps these transactions in a priority queue by first offset;
-// this does the same. src/source/kafkajs-fix.ts puts it in place of kafkajs's own.
+// this does the same. kafkajs-patches/index.ts puts it in place of kafkajs's own.
 
 export interface FetchedMessage {
   offset: string;

@@ -2,14 +2,10 @@
 // `reduce((obj, h) => ({ ...obj, [h.key]: ... }), {})`: quadratic in the number of headers.
 // One record with 3,000 headers blocks the event loop for about 2 s, and a 1 MB record can
 // carry ~100,000 of them: hours of CPU, no heartbeats, and every instance that picks the
-// partition up freezes on the same record. This installs the same record decoder with the
-// headers built in one pass, before kafkajs loads its own (it does so lazily, on the first
-// fetch). Outside plain Node (jest's module registry) it does nothing.
+// partition up freezes on the same record. This is the same record decoder with the
+// headers built in one pass; index.ts installs it before kafkajs loads its own. Outside plain
+// Node (jest's module registry) the install does nothing.
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-import Module from 'node:module';
-
-const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder';
 
 interface KafkaDecoder {
   readInt8(): number;
@@ -70,22 +66,4 @@ export function createRecordDecoder() {
     const headers = headersObject(decoder.readVarIntArray(HeaderDecoder));
     return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
   };
-}
-
-/** True when installed; false when kafkajs already loaded its decoder or there is no Node module cache. */
-export function installLinearHeaderDecoding(): boolean {
-  if (typeof require.cache !== 'object' || require.cache === null) return false;
-  let file: string;
-  try {
-    file = require.resolve(RECORD_DECODER);
-  } catch {
-    return false; // another kafkajs layout: leave it alone
-  }
-  if (require.cache[file]) return false;
-  const m = new Module(file, module);
-  m.filename = file;
-  m.loaded = true;
-  m.exports = createRecordDecoder();
-  require.cache[file] = m;
-  return true;
 }

@@ -1,32 +1,45 @@
-import { TracklaneError } from '../errors';
-import type { Logger } from '../observability/logger';
+import { TracklaneError } from './index';
+import { isTransient } from './transient';
 
 // One retry helper for every dependency (Redis, Kafka, the schema registry). Only errors the
 // predicate calls retriable are retried; anything else is rethrown at once. There is no
-// attempt limit: an outage lasts as long as it lasts, and the caller keeps its consumer
-// paused meanwhile. The caller ends the loop with the AbortSignal (shutdown, rebalance).
+// attempt limit unless the caller sets one: an outage lasts as long as it lasts, and the
+// caller keeps its consumer paused meanwhile. The caller ends the loop with the AbortSignal
+// (shutdown), or with `wait` returning false (the partition was taken away).
 
 export const RETRY_BASE_MS = 100;
 export const RETRY_CAP_MS = 10_000;
 
+/** The two pino methods used (errors/ sits below observability/, so no import of it). */
+export interface RetryLog {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
+
 export interface RetryOptions {
-  log: Pick<Logger, 'warn' | 'info'>;
+  log: RetryLog;
   /** What is being retried, for the log line ("dedupe script", "send batch"). */
   what: string;
+  /** The retry log line's message (default: "retriable failure, backing off"). */
+  message?: string;
+  /** More fields for the retry log line, from the error (e.g. which dependency failed). */
+  fields?: (err: unknown) => object;
   /** Stops retrying: the last error is thrown (at once if aborted while waiting). */
   signal?: AbortSignal;
-  /** Defaults to isRetriable: TracklaneError with retriable = true (e.g. InfrastructureError). */
+  /** Defaults to isRetriable (errors/transient.ts: marked retriable, kafkajs-retriable, Redis unreachable). */
   isRetriable?: (err: unknown) => boolean;
+  /** Attempts in all, the first included; the last error is thrown after them. Unlimited by default. */
+  attempts?: number;
+  /** How to wait between attempts (default: a timer that the signal cuts short); false stops retrying. */
+  wait?: (ms: number) => Promise<boolean>;
   /** Called before each wait, e.g. to count retries in a metric. */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
   baseMs?: number;
   capMs?: number;
 }
 
-/** Default predicate: errors that say so themselves (InfrastructureError and other retriable TracklaneErrors). */
-export function isRetriable(err: unknown): boolean {
-  return err instanceof TracklaneError && err.retriable;
-}
+/** Default predicate: see errors/transient.ts. */
+export const isRetriable = isTransient;
 
 /**
  * "Equal jitter" exponential backoff: half of min(cap, base * 2^attempt) fixed, half random.
@@ -55,14 +68,14 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Pr
       if (attempt > 0) opts.log.info({ what: opts.what, attempts: attempt + 1 }, 'recovered after retries');
       return result;
     } catch (err) {
-      if (!retriable(err) || opts.signal?.aborted) throw err;
+      if (!retriable(err) || opts.signal?.aborted || (opts.attempts !== undefined && attempt + 1 >= opts.attempts)) throw err;
       const delayMs = backoffDelay(attempt, opts.baseMs, opts.capMs);
       opts.onRetry?.(err, attempt + 1, delayMs);
       opts.log.warn(
-        { what: opts.what, attempt: attempt + 1, delayMs, code: err instanceof TracklaneError ? err.code : undefined, error: (err as Error)?.message },
-        'retriable failure, backing off',
+        { what: opts.what, ...opts.fields?.(err), attempt: attempt + 1, delayMs, name: (err as Error)?.name, code: err instanceof TracklaneError ? err.code : (err as { type?: string })?.type, error: (err as Error)?.message },
+        opts.message ?? 'retriable failure, backing off',
       );
-      if (!(await sleep(delayMs, opts.signal))) throw err;
+      if (!(await (opts.wait ? opts.wait(delayMs) : sleep(delayMs, opts.signal)))) throw err;
     }
   }
 }

@@ -1,9 +1,12 @@
-import type { BurnRateTier } from '../topology/types';
+import type { BurnRateTier } from './types';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const DAY = 24 * HOUR;
 export const THIRTY_DAYS = 30 * DAY;
+
+/** The pseudo-tier of the no-data alert (slo/alert-state.ts), beside the burn-rate tiers. */
+export const NO_DATA_TIER = 'no-data';
 
 /**
  * The multiwindow, multi-burn-rate tiers of the Google SRE workbook, written for a 30d
