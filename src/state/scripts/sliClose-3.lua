@@ -44,8 +44,9 @@
     watermark = max(max hw - latenessMs, now - skewMs - latenessMs)
   and every known series gets a window (t = 0 unless it has one) in every bucket from the old
   closed boundary (or the first bucket ever counted) to the new one, before the claim, so the
-  empty buckets are claimed, published and evaluated like any other. At most maxClaim
-  windows are created per call, whole buckets; closed stops at the last bucket filled.
+  empty buckets are claimed, published and evaluated like any other. Windows are created
+  for whole buckets, at most maxClaim per call (one bucket alone may have more); closed stops
+  after the last bucket filled, and the next call goes on.
   While a partition is active nothing new is claimed (the batches close); the owner's ledger
   entry is still handled.
 
@@ -131,7 +132,8 @@ if idle ~= false and status == 'ok' and target ~= nil then
     end
     if #series > 0 then
       local made, b = 0, from
-      while b + bucketMs <= target and made < tonumber(p.maxClaim) do
+      -- whole buckets, no more than maxClaim windows unless one bucket alone has more
+      while b + bucketMs <= target and (made == 0 or made + #series <= tonumber(p.maxClaim)) do
         for _, s in ipairs(series) do
           local key = s[1] .. num(b)
           if redis.call('EXISTS', key) == 0 then
