@@ -44,10 +44,13 @@ export class TransactionalIdleDelivery implements IdleDelivery {
   async resume(): Promise<number | null> {
     await this.drop();
     const producer = this.kafka.producer({ ...PRODUCER_OPTIONS, transactionalId: idleTransactionalId(this.topology), retry: TRANSACTION_RETRY });
-    // connect() initialises the transactional id: any older producer with it is fenced and
-    // its open transaction finished before the offset below is read.
     await producer.connect();
     this.producer = producer;
+    // kafkajs initialises the transactional id at the first transaction(), not at connect():
+    // begin and abort an empty one, so any older producer with this id is fenced and its open
+    // transaction finished (the coordinator aborts it) before the offset below is read.
+    const fence = await producer.transaction();
+    await fence.abort();
     const admin: Admin = this.kafka.admin();
     await admin.connect();
     try {
