@@ -31,6 +31,8 @@ import type { Topology } from '../topology/types';
 import { createValidateStage } from '../validate/stage';
 import { BatchConductor } from './batch';
 import { Health, recoveryBoundFromEnv } from './health';
+import { IdleCloser } from './idle';
+import { IdempotentIdleDelivery, TransactionalIdleDelivery } from '../sink/idle-delivery';
 
 export interface EngineOptions {
   topology: Topology;
@@ -59,6 +61,7 @@ export class Engine {
   private pipeline?: Pipeline;
   private conductor?: BatchConductor;
   private health?: Health;
+  private idle?: IdleCloser;
   private stopping?: Promise<void>;
   private readonly log;
   private resolveFailed!: (err: unknown) => void;
@@ -201,6 +204,14 @@ export class Engine {
       chunkSize: this.o.chunkSize,
     });
     await this.loop.start();
+    if (slo) {
+      // Closes windows by the wall clock when every partition is idle (docs/slo.md "Idle close").
+      const delivery = topology.delivery === 'exactly-once'
+        ? new TransactionalIdleDelivery(kafka, topology.name, topology.sources[0].topic, limits)
+        : new IdempotentIdleDelivery(kafka, limits);
+      this.idle = new IdleCloser({ topology, slo, delivery, instanceId: this.instanceId, log: this.log });
+      this.idle.start();
+    }
     this.log.info({ delivery: topology.delivery, sources: topology.sources.map((s) => s.topic) }, 'engine running');
   }
 
@@ -212,6 +223,7 @@ export class Engine {
 
   private async close(): Promise<void> {
     this.health?.close();
+    await this.idle?.stop();
     await this.loop?.stop();
     await this.conductor?.close();
     await this.pipeline?.close();

@@ -26,7 +26,7 @@ export interface Delivery {
   close(): Promise<void>;
 }
 
-function byTopic(messages: OutputMessage[]): TopicMessages[] {
+export function byTopic(messages: OutputMessage[]): TopicMessages[] {
   const grouped = new Map<string, TopicMessages>();
   for (const m of messages) {
     let entry = grouped.get(m.topic);

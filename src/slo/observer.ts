@@ -12,7 +12,7 @@ import { expressionRefs } from '../topology/expressions';
 import type { Topology } from '../topology/types';
 import { SliClassifier } from '../window/classify';
 import { labelsKey, type Labels } from '../window/labels';
-import { SliWindowStore, type BatchOwner, type ObservationOutcome } from '../window/store';
+import { SliWindowStore, type BatchOwner, type CloseStatus, type IdleClose, type ObservationOutcome } from '../window/store';
 import type { SloGauges } from './evaluator';
 import { alertSchema, alertType, sliWindowKey, sliWindowSchema, sliWindowType, type Alert, type SliWindow } from '../window/records';
 import { SloStore } from './store';
@@ -29,6 +29,13 @@ import { SloStore } from './store';
 // A batch that fails after step 3 is retried or replayed from the same offset: the ledger
 // hands the same windows and alerts to it again, so nothing is lost or published twice by a
 // committed batch.
+
+/**
+ * The emit-ledger owner of the idle close's output. '~' cannot appear in a Kafka topic name,
+ * so it never meets a real partition's entry. Its "offsets" are the idle closer's sequence
+ * numbers (see engine/idle.ts).
+ */
+export const IDLE_OWNER_TOPIC = '~idle';
 
 export interface SloSchemaIds {
   sliWindow: number;
@@ -109,6 +116,32 @@ export class SloObserver implements BatchObserver {
       if (w.ratio !== null) this.o.metrics?.sliRatio.set({ sli: w.sli, ...w.labels }, w.ratio);
     }
     return [...closed.windows.map((w) => this.windowMessage(w)), ...alerts.map((a) => this.alertMessage(a))];
+  }
+
+  /**
+   * The wall-clock close (issue 19), called by the engine's idle timer: when every partition
+   * is idle and this instance holds the idle lease, closes the buckets the wall clock passed
+   * (empty windows for every known series), evaluates the SLOs at the new boundaries and
+   * returns the records. They stay in the emit ledger under IDLE_OWNER_TOPIC with `seq` until
+   * a call with a higher `first` says they were delivered; a call with `first` at or below
+   * the entry's seq hands them out again.
+   */
+  async closeIdle(o: { first: string; seq: string; idle: IdleClose; nowMs?: number }): Promise<{ status: CloseStatus; messages: OutputMessage[] }> {
+    if (this.o.topology.slis.length === 0) return { status: 'active', messages: [] };
+    const nowMs = o.nowMs ?? this.now();
+    const owner: BatchOwner = { topic: IDLE_OWNER_TOPIC, partition: 0, firstOffset: o.first, lastOffset: o.seq };
+    const closed = await this.windows.closeBuckets({ owner, nowMs, idle: o.idle });
+    if (closed.status === 'busy') return { status: 'busy', messages: [] };
+    const alerts: Alert[] = [...closed.replayedAlerts];
+    if (closed.status === 'ok') {
+      const evaluation = await this.slos.evaluate({ owner, nowMs });
+      alerts.push(...evaluation.alerts);
+      if (evaluation.gauges) this.setGauges(evaluation.gauges);
+    }
+    for (const w of closed.windows) {
+      if (w.ratio !== null) this.o.metrics?.sliRatio.set({ sli: w.sli, ...w.labels }, w.ratio);
+    }
+    return { status: closed.status, messages: [...closed.windows.map((w) => this.windowMessage(w)), ...alerts.map((a) => this.alertMessage(a))] };
   }
 
   private windowMessage(w: SliWindow): OutputMessage {

@@ -30,6 +30,10 @@ export function keys(topology: string, prefix = 'tl') {
     sliHistory: (sli: string, labelsKey: string, chunk: number) => `${tag}:sh:${sli}:${labelsKey}:${chunk}`,
     /** Set of label sets that have history for an SLI (what the SLO evaluator reads). */
     sliHistorySeries: (sli: string) => `${tag}:shs:${sli}`,
+    /** Hash of every series ever counted: window prefix -> [sli, labelsKey, latest bucket]; the idle close gives each an empty window. */
+    sliKnownSeries: () => `${tag}:swk`,
+    /** Lease of the instance that drives the idle (wall-clock) close: its holder id, with a TTL. */
+    sliIdleLease: () => `${tag}:swi`,
     prefix: tag,
   };
 }

@@ -57,7 +57,20 @@ export type ObservationOutcome =
   | { counted: false }
   | { counted: true; late: boolean; labels: Labels };
 
+/** The wall-clock close of an idle topology (sliClose-3.lua, idleWatermark). */
+export interface IdleClose {
+  /** Who asks: only the holder of the idle lease closes. */
+  holder: string;
+  leaseMs: number;
+  /** The sources' largest maxFutureSkew: how far behind our clock a producer's may be. */
+  maxFutureSkewMs: number;
+}
+
+/** ok: closed as asked; busy: another instance holds the idle lease; active: a partition is active (idle close only). */
+export type CloseStatus = 'ok' | 'busy' | 'active';
+
 export interface ClosedBuckets {
+  status: CloseStatus;
   /** The watermark the close used (null before any event time is known). */
   watermark: number | null;
   /** Every bucket ending at or before this has been claimed. */
@@ -106,6 +119,11 @@ export class SliWindowStore {
     this.ttl = options.retentionMs ?? retentionMs(topology);
     this.historyTtl = this.ttl + HISTORY_CHUNK_BUCKETS * topology.windows.bucketMs;
     this.maxClaim = options.maxClaim ?? 5000;
+  }
+
+  /** Takes or renews the idle-close lease (lease-1.lua); false while another holder has it. */
+  async takeIdleLease(holder: string, leaseMs: number): Promise<boolean> {
+    return (await this.scripts.run('lease', [this.keys.sliIdleLease()], [holder, String(Math.ceil(leaseMs))], 'take the idle-close lease')) === 1;
   }
 
   /**
@@ -193,7 +211,7 @@ export class SliWindowStore {
       }
     }
     const run = async (entries: AggEntry[]) =>
-      (await this.scripts.run('sliAdd', [this.keys.windowMeta(), this.keys.sliOpenWindows()], [JSON.stringify({ now: nowMs, bucketMs, ttl: this.ttl, parts, series, agg: entries })], 'count SLI batch')) as
+      (await this.scripts.run('sliAdd', [this.keys.windowMeta(), this.keys.sliOpenWindows()], [JSON.stringify({ now: nowMs, bucketMs, ttl: this.ttl, known: this.keys.sliKnownSeries(), parts, series, agg: entries })], 'count SLI batch')) as
         [number, number, number, string, string[], number[]] | [-1];
     let reply = await run(agg);
     if (reply[0] === -1) reply = await run(obs.map(([pi, offset, si, start, good, bin, value]) => aggEntry(pi, offset, si, start, good, bin, value)));
@@ -214,9 +232,12 @@ export class SliWindowStore {
    * Closes every window whose end is at or before the watermark. With `owner` (the input
    * batch that will carry the output), the windows are kept in the emit ledger until that
    * batch is committed; see sliClose-3.lua. `watermark` overrides the shared one (tests,
-   * tools); by default it is computed from every partition's published progress.
+   * tools); by default it is computed from every partition's published progress. With
+   * `idle` (the lease holder's timer): when every partition is idle the watermark follows the
+   * wall clock (idleWatermark) and every known series gets an empty window in each bucket
+   * this closes; `status` says whether it ran.
    */
-  async closeBuckets(options: { owner?: BatchOwner; watermark?: number; nowMs?: number } = {}): Promise<ClosedBuckets> {
+  async closeBuckets(options: { owner?: BatchOwner; watermark?: number; nowMs?: number; idle?: IdleClose } = {}): Promise<ClosedBuckets> {
     const { owner, watermark } = options;
     const nowMs = options.nowMs ?? Date.now();
     const w = this.topology.windows;
@@ -233,15 +254,19 @@ export class SliWindowStore {
       ttl: this.ttl,
       historyTtl: this.historyTtl,
       maxClaim: this.maxClaim,
+      idle: options.idle
+        ? { lease: this.keys.sliIdleLease(), holder: options.idle.holder, leaseMs: options.idle.leaseMs, known: this.keys.sliKnownSeries(), skewMs: options.idle.maxFutureSkewMs }
+        : false,
     });
     const reply = (await this.scripts.run(
       'sliClose',
       [this.keys.windowMeta(), this.keys.sliOpenWindows(), this.keys.sliEmitLedger()],
       [payload],
       'close SLI windows',
-    )) as [string, string, string[], ...string[][]];
-    const [wm, closed, alerts, ...rows] = reply;
+    )) as [string, string, string[], CloseStatus, ...string[][]];
+    const [wm, closed, alerts, status, ...rows] = reply;
     return {
+      status,
       watermark: wm === '' ? null : Number(wm),
       closedThrough: closed === '' ? null : Number(closed),
       windows: rows.map((row) => this.toWindow(row, nowMs)).filter((x): x is SliWindow => x !== null),

@@ -46,6 +46,33 @@ export function computeWatermark(parts: Iterable<PartitionProgress>, nowMs: numb
   return (minActive === Infinity ? maxAll : minActive) - spec.allowedLatenessMs;
 }
 
+export interface IdleWatermarkSpec extends WatermarkSpec {
+  /** The sources' largest maxFutureSkew. */
+  maxFutureSkewMs: number;
+}
+
+/**
+ * The watermark of the wall-clock (idle) close, which runs only when no partition is active:
+ *
+ *   watermark = max(highest event time seen, now - maxFutureSkew) - allowedLateness
+ *
+ * A source accepts event times up to maxFutureSkew ahead of our clock; a producer's clock is
+ * trusted to be off by no more than that in the other direction either, so an event produced
+ * now carries an event time of at least now - maxFutureSkew, and allowedLateness covers the
+ * events still on their way, as for the event-time rule. Event time seen ahead of the wall
+ * clock keeps its own watermark (max). null while a partition is active (the batches close
+ * then) or before any event time was seen.
+ */
+export function idleWatermark(parts: Iterable<PartitionProgress>, nowMs: number, spec: IdleWatermarkSpec): number | null {
+  let maxAll = -Infinity;
+  for (const p of parts) {
+    if (nowMs - p.lastActiveMs < spec.idleTimeoutMs) return null;
+    if (p.highEventTime !== undefined) maxAll = Math.max(maxAll, p.highEventTime);
+  }
+  if (maxAll === -Infinity) return null;
+  return Math.max(maxAll, nowMs - spec.maxFutureSkewMs) - spec.allowedLatenessMs;
+}
+
 const id = (topic: string, partition: number) => `${topic}|${partition}`;
 
 /** Progress of the partitions assigned to this instance. */

@@ -1,4 +1,4 @@
-import { WatermarkTracker, computeWatermark } from '../../src/window/watermark';
+import { WatermarkTracker, computeWatermark, idleWatermark } from '../../src/window/watermark';
 
 const spec = { allowedLatenessMs: 120_000, idleTimeoutMs: 30_000 };
 const NOW = 1_000_000_000;
@@ -46,5 +46,31 @@ describe('WatermarkTracker', () => {
     expect(computeWatermark([empty, busy], NOW, spec)).toBeNull();
     expect(computeWatermark([empty, busy], NOW + 29_999, spec)).toBeNull();
     expect(computeWatermark([empty, { ...busy, lastActiveMs: NOW + 30_000 }], NOW + 30_000, spec)).toBe(480_000);
+  });
+});
+
+describe('idleWatermark (the wall-clock close)', () => {
+  const idle = { ...spec, maxFutureSkewMs: 300_000 };
+  const part = (partition: number, highEventTime: number | undefined, lastActiveMs: number) => ({ topic: 't', partition, highEventTime, lastActiveMs });
+
+  test('null while any partition is active, before any event time, or with no partition', () => {
+    expect(idleWatermark([part(0, 600_000, NOW - 30_000), part(1, 500_000, NOW - 29_999)], NOW, idle)).toBeNull();
+    expect(idleWatermark([part(0, undefined, NOW - 60_000)], NOW, idle)).toBeNull();
+    expect(idleWatermark([], NOW, idle)).toBeNull();
+  });
+
+  test('all idle: the wall clock minus maxFutureSkew and allowedLateness, moving with the clock', () => {
+    const parts = [part(0, 600_000, NOW - 30_000), part(1, 400_000, NOW - 90_000), part(2, undefined, NOW - 40_000)];
+    expect(idleWatermark(parts, NOW, idle)).toBe(NOW - 300_000 - 120_000);
+    expect(idleWatermark(parts, NOW + 60_000, idle)).toBe(NOW + 60_000 - 300_000 - 120_000);
+  });
+
+  test('never behind the event-time rule of an idle topology: event time ahead of the clock keeps its own', () => {
+    const ahead = NOW + 200_000; // a producer clock ahead, within maxFutureSkew
+    const parts = [part(0, ahead, NOW - 30_000), part(1, 400_000, NOW - 90_000)];
+    expect(idleWatermark(parts, NOW, idle)).toBe(ahead - 120_000);
+    expect(idleWatermark(parts, NOW, idle)).toBe(computeWatermark(parts, NOW, spec));
+    // once the clock passes event time + maxFutureSkew, the clock leads
+    expect(idleWatermark(parts, ahead + 300_001, idle)).toBe(ahead + 1 - 120_000);
   });
 });

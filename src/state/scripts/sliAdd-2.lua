@@ -5,6 +5,7 @@
   KEYS[2]  open windows zset (keys.sliOpenWindows): window hash key -> bucket start
   ARGV[1]  JSON {
              now, bucketMs, ttl,                          -- ms; ttl applies to every key written
+             known: knownSeriesKey|false,                 -- keys.sliKnownSeries (idle close, sliClose-3.lua)
              parts:  [[fenceKey, "topic|partition", lastOffset, highEventTime|false]],
              series: [[seriesSetKey|"", maxSeries, sli, historyIndexKey|"",
                        labelsKey, windowPrefix, historyPrefix|"",              -- as observed
@@ -25,6 +26,10 @@
   fewer than maxSeries members, otherwise it counts under the __other__ labels. An
   observation whose bucket is already closed (bucketStart + bucketMs <= closed) is late: it
   adds 1 to field l of the series' next open window (start = closed) and nothing else.
+
+  Known series: every series counted (as observed or as __other__) is recorded in the known
+  hash, window prefix -> JSON [sli, labelsKey, latest bucket start counted], so that the
+  idle close can give it an empty window for each bucket it closes.
 
   Window hash fields: t total, g good, l late, n latency count, m latency max,
   b<key>|z latency bin counts, _s sli, _l labelsKey, _t start, _h history prefix, _x history index.
@@ -128,6 +133,28 @@ for _, key in ipairs(order) do
   redis.call('HSET', key, '_s', s[3], '_l', a.target[1], '_t', num(a.start), '_h', a.target[3], '_x', s[4])
   redis.call('PEXPIRE', key, num(ttl))
   redis.call('ZADD', open, a.start, key)
+end
+
+if p.known and p.known ~= false then
+  local latest, latestOrder = {}, {}
+  for _, key in ipairs(order) do
+    local a = agg[key]
+    local prefix = a.target[2]
+    if latest[prefix] == nil then
+      latestOrder[#latestOrder + 1] = prefix
+      latest[prefix] = {sli = p.series[a.si][3], labels = a.target[1], start = a.start}
+    elseif a.start > latest[prefix].start then
+      latest[prefix].start = a.start
+    end
+  end
+  for _, prefix in ipairs(latestOrder) do
+    local l = latest[prefix]
+    local cur = redis.call('HGET', p.known, prefix)
+    if not cur or tonumber(cjson.decode(cur)[3]) < l.start then
+      redis.call('HSET', p.known, prefix, cjson.encode({l.sli, l.labels, num(l.start)}))
+    end
+  end
+  if #latestOrder > 0 then redis.call('PEXPIRE', p.known, num(ttl)) end
 end
 
 for i, part in ipairs(p.parts) do

@@ -8,7 +8,12 @@
              now, bucketMs, latenessMs, idleMs,          -- ms
              watermark: number|false,                     -- false: compute it from hw|/seen|
              owner: "topic|partition"|"", first, last,    -- the input batch that will carry the output
-             chunkBuckets, ttl, historyTtl, maxClaim
+             chunkBuckets, ttl, historyTtl, maxClaim,
+             idle: false | {                              -- the wall-clock close (SloObserver.closeIdle)
+               lease, holder, leaseMs,                    -- lease key (same hash tag), who asks, its TTL
+               known,                                     -- known-series hash (keys.sliKnownSeries, see sliAdd-2.lua)
+               skewMs                                     -- the sources' largest maxFutureSkew
+             }
            }
 
   Watermark (same rule as computeWatermark in src/window/watermark.ts): min of hw over the
@@ -32,13 +37,38 @@
   Claiming a window removes it from the open set and adds its (good,total) to the packed
   history string of its series (BITFIELD u32 pair at bucket index within the chunk).
 
-  Returns {watermark|"", closed|"", {alertJson...}, {windowKey, field, value, ...}...}.
+  Idle close (idle ~= false): only the lease holder may run it (the lease is taken when free
+  and renewed when held, in this script, so the check and the claim are one step). When every
+  partition with progress was seen idleMs ago or earlier, the watermark also follows the wall
+  clock (same rule as idleWatermark in src/window/watermark.ts):
+    watermark = max(max hw - latenessMs, now - skewMs - latenessMs)
+  and every known series gets a window (t = 0 unless it has one) in every bucket from the old
+  closed boundary (or the first bucket ever counted) to the new one, before the claim, so the
+  empty buckets are claimed, published and evaluated like any other. Windows are created
+  for whole buckets, at most maxClaim per call (one bucket alone may have more); closed stops
+  after the last bucket filled, and the next call goes on.
+  While a partition is active nothing new is claimed (the batches close); the owner's ledger
+  entry is still handled.
+
+  Returns {watermark|"", closed|"", {alertJson...}, status, {windowKey, field, value, ...}...},
+  status "ok" (closed as asked), "busy" (idle: another instance holds the lease; nothing
+  done) or "active" (idle: a partition is active, nothing new claimed).
 ]=]
 local meta, open, ledger = KEYS[1], KEYS[2], KEYS[3]
 local p = cjson.decode(ARGV[1])
 local now, bucketMs = tonumber(p.now), tonumber(p.bucketMs)
 local function num(n) return string.format('%.0f', n) end
 
+local idle = p.idle
+if idle ~= false then
+  local holder = redis.call('GET', idle.lease)
+  if holder and holder ~= idle.holder then
+    return {'', redis.call('HGET', meta, 'closed') or '', {}, 'busy'}
+  end
+  redis.call('SET', idle.lease, idle.holder, 'PX', num(idle.leaseMs))
+end
+
+local status = 'ok'
 local watermark = nil
 if p.watermark ~= false then
   watermark = tonumber(p.watermark)
@@ -53,9 +83,12 @@ else
       seen[string.sub(f, 6)] = tonumber(flat[i + 1])
     end
   end
-  local minActive, maxAll, waiting = nil, nil, false
+  local minActive, maxAll, waiting, anyActive = nil, nil, false, false
   for pid, s in pairs(seen) do
-    if hw[pid] == nil and now - s < tonumber(p.idleMs) then waiting = true end
+    if now - s < tonumber(p.idleMs) then
+      anyActive = true
+      if hw[pid] == nil then waiting = true end
+    end
   end
   for pid, h in pairs(hw) do
     if maxAll == nil or h > maxAll then maxAll = h end
@@ -65,13 +98,56 @@ else
     end
   end
   if maxAll ~= nil and not waiting then watermark = (minActive or maxAll) - tonumber(p.latenessMs) end
+  if idle ~= false then
+    if anyActive then
+      status, watermark = 'active', nil
+    elseif maxAll ~= nil then
+      watermark = math.max(maxAll, now - tonumber(idle.skewMs)) - tonumber(p.latenessMs)
+    end
+  end
 end
 
 local closed = tonumber(redis.call('HGET', meta, 'closed') or '')
 local target = closed
+if status == 'active' then target = nil end
 if watermark ~= nil then
   local c = math.floor(watermark / bucketMs) * bucketMs
   if target == nil or c > target then target = c end
+end
+
+-- Idle close: a window for every known series in every bucket it closes (see header).
+if idle ~= false and status == 'ok' and target ~= nil then
+  local from = closed or tonumber(redis.call('HGET', meta, 'first') or '')
+  if from ~= nil and from < target then
+    local series = {}
+    local kflat = redis.call('HGETALL', idle.known)
+    for i = 1, #kflat, 2 do
+      local v = cjson.decode(kflat[i + 1])
+      -- a series silent for longer than the retention is forgotten
+      if tonumber(v[3]) + tonumber(p.ttl) < from then
+        redis.call('HDEL', idle.known, kflat[i])
+      else
+        series[#series + 1] = {kflat[i], v[1], v[2]}
+      end
+    end
+    if #series > 0 then
+      local made, b = 0, from
+      -- whole buckets, no more than maxClaim windows unless one bucket alone has more
+      while b + bucketMs <= target and (made == 0 or made + #series <= tonumber(p.maxClaim)) do
+        for _, s in ipairs(series) do
+          local key = s[1] .. num(b)
+          if redis.call('EXISTS', key) == 0 then
+            redis.call('HSET', key, 't', 0, '_s', s[2], '_l', s[3], '_t', num(b))
+            redis.call('PEXPIRE', key, num(p.ttl))
+            redis.call('ZADD', open, b, key)
+          end
+          made = made + 1
+        end
+        b = b + bucketMs
+      end
+      target = b
+    end
+  end
 end
 
 local windows, alerts = {}, {}
@@ -133,7 +209,7 @@ for _, key in ipairs(claimed) do
   windows[#windows + 1] = key
 end
 
-local out = {watermark and num(watermark) or '', closed and num(closed) or '', alerts}
+local out = {watermark and num(watermark) or '', closed and num(closed) or '', alerts, status}
 for _, key in ipairs(windows) do
   local flat = redis.call('HGETALL', key)
   if #flat > 0 then
