@@ -116,7 +116,7 @@ export class Registry {
     const text = await res.text();
     let body: unknown = text;
     try { body = JSON.parse(text); } catch { /* non-JSON error page */ }
-    if (res.status === 401 || res.status === 403) throw this.refused(res.status, path);
+    if (res.status === 401 || res.status === 403) throw this.refused(res.status, `GET ${path}`);
     if (res.status >= 500) throw new InfrastructureError('registry', `schema registry answered ${res.status} for ${path}`);
     return { status: res.status, body };
   }
