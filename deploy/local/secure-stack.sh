@@ -99,6 +99,12 @@ ssl.keystore.location=$CERTS/broker-keystore.pem
 ssl.truststore.type=PEM
 ssl.truststore.location=$CERTS/ca.pem
 ssl.client.auth=none
+# Authorization on: user tracklane may do only what ACLs grant it (the test grants what
+# docs/security.md lists). admin is the broker's own login; ANONYMOUS is the broker talking to
+# its controller over the loopback-only CONTROLLER listener, which has no authentication.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin;User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
 controller.listener.names=CONTROLLER
 controller.quorum.bootstrap.servers=$HOST:$CONTROLLER_PORT
 log.dirs=$DATA/kafka

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { AclOperationTypes as Op, AclPermissionTypes, AclResourceTypes as Res, Kafka, logLevel, ResourcePatternTypes, type AclEntry } from 'kafkajs';
 import { Registry, registryOptionsFromEnv } from '../../src/decode/registry';
 import { readWireFrame } from '../../src/decode/wire';
 import { kafkaConfigFromEnv } from '../../src/source/kafka';
@@ -12,11 +12,12 @@ import { ChildEngine } from '../helpers/child-engine';
 import { writeFixture, type Fixture, type Order } from '../helpers/engine-fixture';
 import type { Enriched } from '../helpers/outputs';
 
-// The whole pipeline over authenticated, encrypted connections (docs/security.md, "What the
-// suite tests"): deploy/local/secure-stack.sh starts Kafka with only a SASL_SSL listener
-// (SCRAM-SHA-512), Redis with only TLS and an ACL user, and Apicurio with basic auth, next to
-// the plain stack; the CLI (`npm run build` first) gets nothing but the documented variables.
-// The secured servers are started here and stopped again unless they were already running.
+// The whole pipeline over authenticated, encrypted connections (docs/security.md, "The
+// secured stack"): deploy/local/secure-stack.sh starts Kafka with only a SASL_SSL listener
+// (SCRAM-SHA-512) and an authorizer, Redis with only TLS and an ACL user, and Apicurio with
+// basic auth, next to the plain stack. User tracklane gets exactly the Kafka ACLs the docs
+// list, and the CLI (`npm run build` first) nothing but the documented variables. The secured
+// servers are started here and stopped again unless they were already running.
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCRIPT = path.join(ROOT, 'deploy/local/secure-stack.sh');
@@ -46,10 +47,39 @@ function order(i: number): Order {
   return { event_id: `sec-${i}`, ts: Date.now() - 5_000, type: 'checkout', status: 'ok', region: 'eu', email: `person${i}@secure.example`, ip: null };
 }
 
+/**
+ * What docs/security.md says the principal needs, granted by the broker's super user: `init`
+ * creates the topics, `produce` writes the source, `run` reads it in the topology's group and
+ * writes the outputs in transactions (`tracklane-<topology>-*`); plus this test's reader.
+ */
+async function grantTopologyAcls(env: NodeJS.ProcessEnv, adminPassword: string, f: Fixture, readerGroupPrefix: string): Promise<void> {
+  const kafka = new Kafka({ ...kafkaConfigFromEnv('tracklane-test-secure-admin', { ...env, KAFKA_SASL_USERNAME: 'admin', KAFKA_SASL_PASSWORD: adminPassword }), logLevel: logLevel.NOTHING });
+  const allow = (resourceType: Res, resourceName: string, operation: Op, prefixed = false): AclEntry => ({
+    resourceType, resourceName, operation, principal: `User:${env.KAFKA_SASL_USERNAME}`, host: '*', permissionType: AclPermissionTypes.ALLOW,
+    resourcePatternType: prefixed ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+  });
+  const outputs = [f.enriched, f.dlq, f.metrics, f.alerts];
+  const acl = [
+    ...f.topics.flatMap((t) => [allow(Res.TOPIC, t, Op.CREATE), allow(Res.TOPIC, t, Op.DESCRIBE)]),
+    allow(Res.TOPIC, f.raw, Op.WRITE), allow(Res.TOPIC, f.raw, Op.READ), allow(Res.GROUP, f.name, Op.READ),
+    ...outputs.map((t) => allow(Res.TOPIC, t, Op.WRITE)),
+    allow(Res.TRANSACTIONAL_ID, `tracklane-${f.name}-`, Op.WRITE, true), allow(Res.TRANSACTIONAL_ID, `tracklane-${f.name}-`, Op.DESCRIBE, true),
+    allow(Res.TOPIC, f.enriched, Op.READ), allow(Res.GROUP, readerGroupPrefix, Op.READ, true),
+  ];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createAcls({ acl });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Reads `topic` from the start as the secured broker's client user until `expected` records arrived (or timeoutMs). */
-async function readTopic(env: NodeJS.ProcessEnv, topic: string, expected: number, timeoutMs = MIN): Promise<Array<{ key: string; value: Buffer }>> {
+async function readTopic(env: NodeJS.ProcessEnv, topic: string, groupId: string, expected: number, timeoutMs = MIN): Promise<Array<{ key: string; value: Buffer }>> {
   const kafka = new Kafka({ ...kafkaConfigFromEnv('tracklane-test-secure', env), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `secure-read-${crypto.randomUUID()}` });
+  // read_committed (kafkajs's default): the engine writes in transactions
+  const consumer = kafka.consumer({ groupId });
   const got: Array<{ key: string; value: Buffer }> = [];
   await consumer.connect();
   try {
@@ -69,6 +99,7 @@ describe('the pipeline over SASL_SSL Kafka, Redis with TLS and ACL, and a regist
   const startedFile = path.join(os.tmpdir(), `tracklane-secure-started-${process.pid}`);
   let env: NodeJS.ProcessEnv = {};
   let secrets: string[] = [];
+  let adminPassword = '';
   let f: Fixture | undefined;
   let engine: ChildEngine | undefined;
 
@@ -80,9 +111,10 @@ describe('the pipeline over SASL_SSL Kafka, Redis with TLS and ACL, and a regist
     if (printed.status !== 0) throw new Error(`secure-stack.sh env failed:\n${printed.output}`);
     const settings = Object.fromEntries(printed.output.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     secrets = Object.entries(settings).filter(([k]) => k.endsWith('PASSWORD')).map(([, v]) => v);
-    delete settings.KAFKA_ADMIN_PASSWORD; // the broker's own login; clients use the tracklane user
+    adminPassword = settings.KAFKA_ADMIN_PASSWORD;
+    delete settings.KAFKA_ADMIN_PASSWORD; // the broker's super user; Tracklane runs as user tracklane
     env = { ...settings, TRACKLANE_PSEUDONYM_KEYS: `k1:${PSEUDONYM_SECRET}` };
-    f = writeFixture({ dedupe: '{ key: event_id, window: 1h }' });
+    f = writeFixture({ delivery: 'exactly-once', dedupe: '{ key: event_id, window: 1h }' });
   }, 5 * MIN);
 
   afterAll(async () => {
@@ -97,8 +129,10 @@ describe('the pipeline over SASL_SSL Kafka, Redis with TLS and ACL, and a regist
     }
   }, 2 * MIN);
 
-  it('inits, produces, enriches with dedupe in Redis, and reads the enriched topic back', async () => {
+  it('inits, produces, enriches exactly once with dedupe in Redis, and reads the enriched topic back, with only the documented ACLs', async () => {
     const fx = f!;
+    const readerGroup = `secure-read-${crypto.randomUUID()}`;
+    await grantTopologyAcls(env, adminPassword, fx, 'secure-read-');
     const init = await cli(['init', '-t', fx.file], env);
     expect(init).toMatchObject({ status: 0 });
 
@@ -114,7 +148,7 @@ describe('the pipeline over SASL_SSL Kafka, Redis with TLS and ACL, and a regist
     engine.start();
     await engine.waitForOutput(/running/, 2 * MIN);
 
-    const records = await readTopic(env, fx.enriched, 20, 2 * MIN);
+    const records = await readTopic(env, fx.enriched, readerGroup, 20, 2 * MIN);
     expect(records.map((r) => r.key).sort()).toEqual(orders.map((o) => o.event_id).sort());
     // decoded with the writer schema fetched from the registry with basic auth
     const registry = new Registry(registryOptionsFromEnv(env));
@@ -126,6 +160,16 @@ describe('the pipeline over SASL_SSL Kafka, Redis with TLS and ACL, and a regist
       const enriched = writer.type.fromBuffer(frame.payload) as Enriched;
       expect(enriched.email).toBe(hmac(order(Number(key.slice(4))).email!));
       expect(enriched.tracklane.steps).toContain('pseudonymize');
+    }
+
+    // ...and the broker does enforce them: a topic outside the grants is refused
+    const admin = new Kafka({ ...kafkaConfigFromEnv('tracklane-test-secure', env), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const refused = await admin.createTopics({ topics: [{ topic: `not-granted.${fx.name}` }] }).then(() => [], (err: { errors?: Array<{ type: string }> }) => (err.errors ?? []).map((e) => e.type));
+      expect(refused).toEqual(['TOPIC_AUTHORIZATION_FAILED']);
+    } finally {
+      await admin.disconnect();
     }
 
     // the dedupe keys are in the secured Redis, under the key pattern the ACL user may touch
