@@ -189,7 +189,8 @@ start_secure_redis() {
   local pid
   if pid="$(redis_pid)"; then say "redis: already running (pid $pid)"; return 0; fi
   tcp_open "$REDIS_PORT" && die "redis: $HOST:$REDIS_PORT is taken by another process; set TRACKLANE_SECURE_REDIS_PORT"
-  command -v redis-server >/dev/null 2>&1 || die "redis-server not found (Debian: apt-get install -y redis-server)"
+  command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 ||
+    die "redis-server and redis-cli not found (Debian: apt-get install -y redis-server)"
   mkdir -p "$DATA/redis"
   # A config file, not arguments: the ACL password stays out of `ps`.
   (umask 077; cat >"$SEC/redis.conf" <<EOF
