@@ -641,4 +641,5 @@ main() {
   esac
 }
 
-main "$@"
+# Sourced (deploy/local/secure-stack.sh reuses the helpers above): define, do not run.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || main "$@"

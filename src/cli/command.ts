@@ -1,4 +1,4 @@
-import { InfrastructureError, UserError, EXIT } from '../errors';
+import { InfrastructureError, UserError, EXIT, credentialsRefused } from '../errors';
 
 /**
  * Every command runs through here: user errors print their details and exit 1, an
@@ -21,6 +21,11 @@ export function report(err: unknown): number {
     process.stderr.write(`error: ${err.message}\n`);
     for (const d of err.details) process.stderr.write(`  ${d}\n`);
     return EXIT.user;
+  }
+  const refused = credentialsRefused(err);
+  if (refused) {
+    process.stderr.write(`error: ${refused.message}\n  check ${refused.settings.join(', ')}\n`);
+    return EXIT.infrastructure;
   }
   if (err instanceof InfrastructureError || isConnectionError(err)) {
     process.stderr.write(`error: ${(err as Error).message} (is the stack up? \`tracklane stack up\`)\n`);

@@ -1,7 +1,7 @@
 import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import Ajv, { type ValidateFunction } from 'ajv';
-import { DataError, InfrastructureError } from '../errors';
+import { CredentialsRefusedError, DataError, InfrastructureError } from '../errors';
 import { withRetry } from '../errors/retry';
 import { RetryTracker } from '../observability/client-log';
 import { logger } from '../observability/logger';
@@ -94,6 +94,13 @@ export class Registry {
     this.client = new SchemaRegistry({ host: options.url, auth, retry: { retries: 1, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 } });
   }
 
+  /** 401/403: retried like an outage by the callers, reported with the settings to check. */
+  private refused(status: number, what: string): CredentialsRefusedError {
+    const who = this.options.username ? `user ${this.options.username}` : 'requests without credentials';
+    return new CredentialsRefusedError('registry', `schema registry at ${this.options.url} refused ${who} (HTTP ${status}) for ${what}`,
+      ['SCHEMA_REGISTRY_USERNAME', 'SCHEMA_REGISTRY_PASSWORD']);
+  }
+
   /** Raw GET against the Confluent API, for the calls the client library lacks. */
   private async get(path: string): Promise<{ status: number; body: unknown }> {
     const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
@@ -109,9 +116,8 @@ export class Registry {
     const text = await res.text();
     let body: unknown = text;
     try { body = JSON.parse(text); } catch { /* non-JSON error page */ }
-    if (res.status >= 500 || res.status === 401 || res.status === 403) {
-      throw new InfrastructureError('registry', `schema registry answered ${res.status} for ${path}`);
-    }
+    if (res.status === 401 || res.status === 403) throw this.refused(res.status, `GET ${path}`);
+    if (res.status >= 500) throw new InfrastructureError('registry', `schema registry answered ${res.status} for ${path}`);
     return { status: res.status, body };
   }
 
@@ -209,6 +215,7 @@ export class Registry {
       if (status === 409 && /already exists/i.test((err as Error).message)) {
         throw new InfrastructureError('registry', `registering ${subject} raced another registration: ${(err as Error).message}`, { cause: err });
       }
+      if (status === 401 || status === 403) throw this.refused(status, `registering ${subject}`);
       if (status === 409 || status === 422) {
         throw new DataError('SCHEMA_MISMATCH', `registry refused the schema for ${subject}: ${(err as Error).message}`);
       }

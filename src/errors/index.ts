@@ -43,6 +43,32 @@ export class InfrastructureError extends TracklaneError {
   }
 }
 
+/**
+ * Kafka, the registry or Redis answered but refused Tracklane's credentials. Exits 2 like an
+ * outage (and stays retriable, so a registry mid-rotation is waited for like one that is
+ * down), but the fix is a setting: `settings` names the variables to check. The message
+ * names the dependency and the user, never a password.
+ */
+export class CredentialsRefusedError extends InfrastructureError {
+  constructor(dependency: InfrastructureError['dependency'], message: string, readonly settings: string[], options?: { cause?: unknown }) {
+    super(dependency, message, options);
+  }
+}
+
+/**
+ * The refusal in `err`, if it is one. kafkajs raises a refused SASL login as
+ * KafkaJSSASLAuthenticationError (not retried, not a connection error); its message names
+ * the mechanism, not the user or password.
+ */
+export function credentialsRefused(err: unknown): CredentialsRefusedError | undefined {
+  if (err instanceof CredentialsRefusedError) return err;
+  if ((err as Error | undefined)?.name === 'KafkaJSSASLAuthenticationError') {
+    return new CredentialsRefusedError('kafka', `Kafka refused the SASL login (${(err as Error).message})`,
+      ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'], { cause: err });
+  }
+  return undefined;
+}
+
 /** Bad configuration or command input: exit 1 with a message that names the fix. */
 export class UserError extends TracklaneError {
   constructor(message: string, readonly details: string[] = []) {

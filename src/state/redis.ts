@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
-import { InfrastructureError, UserError } from '../errors';
+import { CredentialsRefusedError, InfrastructureError, UserError } from '../errors';
 import { backoffDelay } from '../errors/retry';
 import { isRedisConnectionError } from '../errors/transient';
 import { RetryTracker } from '../observability/client-log';
@@ -133,15 +133,36 @@ export function createRedis(opts: CreateRedisOptions = {}): RedisClient {
   return client;
 }
 
-/** Resolves once the client is connected (standalone: status ready), rejects after timeoutMs. */
+/**
+ * Resolves once the client is connected (standalone: status ready). Rejects at once when
+ * Redis refuses the credentials (ioredis would reconnect and retry them forever), else after
+ * timeoutMs with the last connection error (a TLS failure, a refused port). Only the error
+ * message is used: ioredis attaches the failed command, AUTH's password included, to it.
+ */
 export async function waitUntilReady(client: RedisClient, timeoutMs = 30_000): Promise<void> {
   if (client.status === 'ready') return;
+  const where = redisAddress(client);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { cleanup(); reject(new InfrastructureError('redis', `Redis not ready after ${timeoutMs} ms`)); }, timeoutMs);
+    let last = '';
+    const fail = (err: Error) => { cleanup(); reject(err); };
+    const timer = setTimeout(() => fail(new InfrastructureError('redis', `Redis (${where}) not ready after ${timeoutMs} ms${last ? ` (last error: ${last})` : ''}`)), timeoutMs);
     const onReady = () => { cleanup(); resolve(); };
-    const cleanup = () => { clearTimeout(timer); client.off('ready', onReady); };
+    const onError = (err: Error) => {
+      last = err.message;
+      if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(err.message)) {
+        const user = (client instanceof Redis ? client.options.username : client.options.redisOptions?.username) ?? 'default';
+        fail(new CredentialsRefusedError('redis', `Redis (${where}) refused user ${user}: ${err.message}`, ['REDIS_URL', 'REDIS_USERNAME', 'REDIS_PASSWORD']));
+      }
+    };
+    const cleanup = () => { clearTimeout(timer); client.off('ready', onReady); client.off('error', onError); };
     client.on('ready', onReady);
+    client.on('error', onError);
   });
+}
+
+/** host:port for messages (never the URL, which may hold a password). */
+function redisAddress(client: RedisClient): string {
+  return client instanceof Redis ? `${client.options.host}:${client.options.port}` : 'the Redis Cluster';
 }
 
 // ---- connection-error mapping -------------------------------------------------------
