@@ -65,6 +65,11 @@ export function isKafkaRetriable(err: unknown): boolean {
   if (k.type && KAFKA_MEMBERSHIP_TYPES.has(k.type)) return true;
   // kafkajs retries only retriable errors; when it gives up, the outage is still an outage.
   if (k.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  // kafkajs nests retriers (consumer -> cluster -> broker): when the inner one gives up, the
+  // outer one sees a non-retriable error and wraps it as KafkaJSNonRetriableError, keeping
+  // the first failure as `cause`. A broker that is down is then still an outage, not a bug:
+  // the verdict is the cause's (a TypeError as cause stays fatal).
+  if (k.name === 'KafkaJSNonRetriableError' && k.cause !== undefined && k.cause !== err) return isKafkaRetriable(k.cause);
   return false;
 }
 
