@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { version } from '../../package.json';
+import { registerAlerts } from './alerts';
 import { registerBench } from './bench';
 import { registerCheck } from './check';
 import { registerCompletion } from './completion';
@@ -27,6 +28,7 @@ export function createProgram(): Command {
   registerProduce(program);
   registerConsume(program);
   registerRules(program);
+  registerAlerts(program);
   registerReplay(program);
   registerDemo(program);
   registerBench(program);
