@@ -135,6 +135,8 @@ export class AlertForwarder {
       if (phase.kind === 'replaying' && offset < phase.until) {
         const alert = await this.decode(message, p);
         if (alert) this.firing.apply(p, alert);
+        // Resolved (the next fetch starts after it), never committed: autoCommit is off.
+        payload.resolveOffset(message.offset);
         if (offset >= phase.until - 1n) this.goLive(p);
         continue;
       }
@@ -142,6 +144,7 @@ export class AlertForwarder {
       const alert = await this.decode(message, p);
       if (alert && !(await this.deliver(alert, payload))) return;
       await this.consumer!.commitOffsets([{ topic: this.o.topic, partition: p, offset: String(offset + 1n) }]);
+      payload.resolveOffset(message.offset);
       if (alert) {
         this.firing.apply(p, alert);
         this.delivered++;

@@ -12,6 +12,7 @@ import { registerProduce } from './produce';
 import { registerReplay } from './replay';
 import { registerRules } from './rules';
 import { registerRun } from './run';
+import { registerSlo } from './slo';
 import { registerStack } from './stack';
 
 /** The whole command tree, apart from parsing (main.ts), so tests can read its help and completion. */
@@ -29,6 +30,7 @@ export function createProgram(): Command {
   registerConsume(program);
   registerRules(program);
   registerAlerts(program);
+  registerSlo(program);
   registerReplay(program);
   registerDemo(program);
   registerBench(program);
