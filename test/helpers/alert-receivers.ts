@@ -88,7 +88,8 @@ export class RecordingReceiver {
   private readonly sockets = new Set<net.Socket>();
   url = '';
 
-  async start(): Promise<void> {
+  /** Listens on `port` (a free one by default). */
+  async start(port?: number): Promise<void> {
     this.server = http.createServer((req, res) => {
       let text = '';
       req.on('data', (d) => (text += d));
@@ -102,9 +103,9 @@ export class RecordingReceiver {
       });
     });
     this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
-    const port = await freePort();
-    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', () => r()));
-    this.url = `http://127.0.0.1:${port}`;
+    const listenOn = port ?? (await freePort());
+    await new Promise<void>((r) => this.server!.listen(listenOn, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${listenOn}`;
   }
 
   async stop(): Promise<void> {

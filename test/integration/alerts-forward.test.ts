@@ -9,6 +9,7 @@ import { loadTopology } from '../../src/topology/load';
 import type { Topology } from '../../src/topology/types';
 import { Alertmanager, ChildForwarder, RecordingReceiver, ensureAlertmanager, eventually, type ReceivedPost } from '../helpers/alert-receivers';
 import { checkoutSlisYaml, rewriteFixture, writeFixture, type Fixture } from '../helpers/engine-fixture';
+import { freePort } from '../helpers/child-engine';
 import { deleteTopics, kafka } from '../helpers/stack-env';
 
 // `tracklane alerts forward` (the built CLI, as a child process) against a real Alertmanager,
@@ -189,10 +190,10 @@ describe('alerts forward to PagerDuty Events v2', () => {
     if (s) await deleteTopics(s.f.topics);
   });
 
-  it('sends trigger and resolve events with the Events v2 body, from a JSON alerts topic', async () => {
+  it('waits out a receiver that is down, stops with exit 1 on a rejection, and then sends the Events v2 body, from a JSON alerts topic', async () => {
     s = await setup('json');
     receiver = new RecordingReceiver();
-    await receiver.start();
+    const port = await freePort();
     const t = s.topology.name;
     const startsAt = Date.now() - 5 * MIN;
     await produce(s, [
@@ -200,10 +201,22 @@ describe('alerts forward to PagerDuty Events v2', () => {
       alert(t, 'us', 'firing', startsAt, { severity: 'ticket', tier: '1d/2h', dedup_key: dedupKey(t, 'checkout-availability', '1d/2h', 'region=us'), runbook_url: null }),
       alert(t, 'eu', 'resolved', startsAt),
     ]);
-    fwd = new ChildForwarder(['-t', s.f.file, '--to', `pagerduty=${receiver.url}`], { TRACKLANE_PAGERDUTY_ROUTING_KEY: routingKey });
+    fwd = new ChildForwarder(['-t', s.f.file, '--to', `pagerduty=http://127.0.0.1:${port}`], { TRACKLANE_PAGERDUTY_ROUTING_KEY: routingKey });
     fwd.start();
-    await eventually('three events', () => (receiver.posts.length >= 3 ? true : undefined), 60_000, () => fwd.output);
-    const events = receiver.posts.map((p) => { expect(p.path).toBe('/v2/enqueue'); return p.body as Record<string, any>; });
+    // Nothing listens yet: the forwarder backs off and keeps the record.
+    await eventually('retries while the receiver is down', () => ((fwd.output.match(/retriable failure, backing off/g) ?? []).length >= 2 ? true : undefined), 60_000, () => fwd.output);
+    // The receiver comes up and rejects the first event (a 400 is not worth retrying): exit 1.
+    receiver.answer = (_post, i) => (i === 0 ? 400 : 200);
+    await receiver.start(port);
+    expect(await fwd.waitForExit()).toBe(1);
+    expect(fwd.output).toMatch(/pagerduty at http:\/\/127\.0\.0\.1:\d+\/v2\/enqueue answered 400/);
+    expect(receiver.posts).toHaveLength(1);
+    // Its offset was not committed: the next run starts with that event again.
+    fwd.start();
+    await eventually('three accepted events', () => (receiver.posts.filter((p) => p.accepted).length >= 3 ? true : undefined), 60_000, () => fwd.output);
+    expect(receiver.posts).toHaveLength(4);
+    expect(receiver.posts[1].body).toEqual(receiver.posts[0].body);
+    const events = receiver.posts.slice(1).map((p) => { expect(p.path).toBe('/v2/enqueue'); return p.body as Record<string, any>; });
     expect(events.map((e) => [e.event_action, e.dedup_key])).toEqual([
       ['trigger', `${t}/checkout-availability/1h/5m/region=eu`],
       ['trigger', `${t}/checkout-availability/1d/2h/region=us`],
