@@ -55,6 +55,15 @@ $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
 # Another apt run (a colleague, a second test worker) holds the dpkg lock: wait for it.
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus-alertmanager >&2
 
+# Nor at the next boot: the package enables its unit (a wants/ symlink) and its SysV script,
+# which would start a system-wide Alertmanager on 9093. `systemctl disable` edits those links
+# without needing a running systemd; update-rc.d covers hosts without systemctl.
+if command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl disable prometheus-alertmanager.service >&2 || true
+elif command -v update-rc.d >/dev/null 2>&1; then
+  $SUDO update-rc.d prometheus-alertmanager disable >&2 || true
+fi
+
 # Belt and braces: if anything started the packaged daemon anyway, stop it (it would hold 9093).
 if pids="$(pgrep -x prometheus-alert 2>/dev/null || pgrep -f '^/usr/bin/prometheus-alertmanager' 2>/dev/null)"; then
   for pid in $pids; do
