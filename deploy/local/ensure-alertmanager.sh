@@ -65,7 +65,8 @@ elif command -v update-rc.d >/dev/null 2>&1; then
 fi
 
 # Belt and braces: if anything started the packaged daemon anyway, stop it (it would hold 9093).
-if pids="$(pgrep -x prometheus-alert 2>/dev/null || pgrep -f '^/usr/bin/prometheus-alertmanager' 2>/dev/null)"; then
+# Only the packaged daemon: no flags, or the package's /etc config (test instances use a temp one).
+if pids="$(pgrep -f '^/usr/bin/prometheus-alertmanager$|^/usr/bin/prometheus-alertmanager .*/etc/prometheus/alertmanager\.yml' 2>/dev/null)"; then
   for pid in $pids; do
     echo "ensure-alertmanager: the package started Alertmanager (pid $pid); stopping it" >&2
     $SUDO kill "$pid" || true
