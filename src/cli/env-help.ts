@@ -22,6 +22,7 @@ export const ENV: Record<string, { default: string; meaning: string }> = {
   TRACKLANE_PSEUDONYM_KEYS: { default: 'none', meaning: 'kid:secret[,kid2:secret2], first active; needed by a topology that pseudonymizes' },
   TRACKLANE_METRICS_PORT: { default: '9464', meaning: '/metrics, /healthz, /readyz and the status page' },
   TRACKLANE_CONSUMER_RESTART_TIMEOUT: { default: '60s', meaning: 'how long a crashed consumer may take to rejoin before run exits 1' },
+  TRACKLANE_PAGERDUTY_ROUTING_KEY: { default: 'none', meaning: 'Events API v2 integration key for alerts forward --to pagerduty=URL (never logged)' },
   TRACKLANE_STACK_DIR: { default: '<package>/.stack', meaning: 'where the local stack keeps its downloads, data and logs' },
   TRACKLANE_STACK_TIMEOUT: { default: '120', meaning: 'seconds a component may take to become ready' },
   TRACKLANE_KAFKA_VERSION: { default: 'kafka.version in deploy/local/pom.xml', meaning: 'another Kafka 4.x for the local stack' },
@@ -52,6 +53,8 @@ export const COMMAND_ENV: Record<string, string[]> = {
   bench: [...KAFKA, ...REGISTRY, ...REDIS, ...LOG],
   sdk: [...REGISTRY, ...LOG],
   completion: [],
+  slo: [],
+  alerts: [...KAFKA, ...REGISTRY, 'TRACKLANE_PAGERDUTY_ROUTING_KEY', ...LOG],
 };
 
 /** The "Environment:" section of a command's help, or '' when it reads none. */

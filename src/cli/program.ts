@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { version } from '../../package.json';
+import { registerAlerts } from './alerts';
 import { registerBench } from './bench';
 import { registerCheck } from './check';
 import { registerCompletion } from './completion';
@@ -12,6 +13,7 @@ import { registerReplay } from './replay';
 import { registerRules } from './rules';
 import { registerRun } from './run';
 import { registerSdk } from './sdk';
+import { registerSlo } from './slo';
 import { registerStack } from './stack';
 
 /** The whole command tree, apart from parsing (main.ts), so tests can read its help and completion. */
@@ -28,6 +30,8 @@ export function createProgram(): Command {
   registerProduce(program);
   registerConsume(program);
   registerRules(program);
+  registerAlerts(program);
+  registerSlo(program);
   registerReplay(program);
   registerDemo(program);
   registerBench(program);
