@@ -48,7 +48,7 @@ function ipv6Like(candidate: string): boolean {
  * E.164), North American with separators (`(415) 555-2671`, `415-555-2671`, `415.555.2671`),
  * and national numbers with a trunk "0" in three groups (`020 7946 0958`).
  */
-const PHONE_INTL = /(?<![\w+])\+\d(?:[ ().-]{0,2}\d)+/g;
+const PHONE_INTL = /(?<![\w+])\+\d(?:[ ().-]{0,2}\d){1,24}/g;
 const PHONE_NANP = /(?<![\w.+-])(?:\([2-9]\d{2}\) ?[2-9]\d{2}[-. ]\d{4}|[2-9]\d{2}-[2-9]\d{2}-\d{4}|[2-9]\d{2}\.[2-9]\d{2}\.\d{4})(?!\w|[.-]\d)/g;
 const PHONE_TRUNK = /(?<![\w.+-])0\d{1,4}[ -]\d{3,4}[ -]\d{3,4}(?!\w|[ .-]?\d)/g;
 
@@ -106,7 +106,8 @@ function cards(text: string): Span[] {
       at += g.length + 1;
     }
     for (let i = 0; i < groups.length; i++) {
-      for (let j = groups.length - 1; j >= i; j--) {
+      // at most 19 digits, so at most 19 groups: keeps a long run of numbers linear
+      for (let j = Math.min(groups.length - 1, i + 18); j >= i; j--) {
         if (!cardGroups(groups.slice(i, j + 1), separators.slice(i, j))) continue;
         out.push({ start: starts[i], end: starts[j] + groups[j].length });
         i = j;

@@ -10,10 +10,13 @@ export interface PiiFinding {
 export function findPii(text: string, kinds: ReadonlySet<PiiKind>): PiiFinding[] {
   const found: PiiFinding[] = [];
   if (text.length < 3) return found; // "::1" is the shortest value any detector finds
+  // one flag per character already claimed by a finding: overlap checks stay linear
+  const claimed = new Uint8Array(text.length);
   for (const detector of DETECTORS) {
     if (!kinds.has(detector.kind)) continue;
     for (const span of detector.find(text)) {
-      if (found.some((f) => span.start < f.end && f.start < span.end)) continue;
+      if (claimed.subarray(span.start, span.end).includes(1)) continue;
+      claimed.fill(1, span.start, span.end);
       found.push({ kind: detector.kind, ...span });
     }
   }
