@@ -7,7 +7,10 @@ import { findPii } from '../../src/enrich/pii/scan';
 import { UserError } from '../../src/errors';
 import { createMetrics } from '../../src/observability/metrics';
 import type { PipelineEvent, StageContext } from '../../src/pipeline/event';
-import { loadTopologyText } from '../../src/topology/load';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadTopology, loadTopologyText } from '../../src/topology/load';
 import { PII_KINDS } from '../../src/topology/steps';
 import type { PiiKind, PiiScanStep } from '../../src/topology/types';
 
@@ -170,5 +173,26 @@ spec:
     expect(details).toHaveLength(2);
     expect(details[0]).toMatch(/^inline\.yaml:8:\d+ spec\.enrich\[0\]\.pii-scan\.kinds\[0\]: .*email/);
     expect(details[1]).toMatch(/^inline\.yaml:8:\d+ spec\.enrich\[0\]\.pii-scan\.action: .*pseudonymize/);
+  });
+
+  it('checks fields and except against the source schema file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pii-scan-'));
+    const schema = path.resolve(__dirname, '../topologies/pii-scan/pii-event.avsc');
+    const file = path.join(dir, 'topology.yaml');
+    fs.writeFileSync(file, topology('{ fields: [note, notes], except: [uri] }').replace('idempotencyKey: event_id }', `idempotencyKey: event_id, schema: ${JSON.stringify(schema)} }`));
+    try {
+      let details: string[] = [];
+      try {
+        loadTopology(file);
+      } catch (err) {
+        details = (err as UserError).details;
+      }
+      expect(details.map((d) => d.replace(/^.*?:\d+:\d+ /, ''))).toEqual([
+        expect.stringMatching(/^spec\.enrich\[0\]\.pii-scan\.fields\[1\]: field "notes" is not in the schema/),
+        expect.stringMatching(/^spec\.enrich\[0\]\.pii-scan\.except\[0\]: field "uri" is not in the schema/),
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
