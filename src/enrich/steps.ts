@@ -7,6 +7,7 @@ import { personalFields } from '../topology/personal';
 import { createConsentStep } from './consent';
 import { CORRELATION_PROBLEMS, createCorrelationStep } from './correlation';
 import { createIdentityStage } from './identity';
+import { createPiiScanStep } from './pii-scan';
 import { createPseudonymizeStep } from './pseudonymize';
 import { createSessionStage } from './session';
 
@@ -36,6 +37,10 @@ export function createStep(step: EnrichStep, deps: StepDeps): Stage {
       return createPseudonymizeStep(step, deps.env);
     case 'consent':
       return createConsentStep(step, personalFields(deps.topology).pseudonymized);
+    case 'pii-scan': {
+      const { pseudonymized, strippable } = personalFields(deps.topology);
+      return createPiiScanStep(step, [...pseudonymized, ...strippable], { onDetected: (field, kind) => deps.metrics?.piiDetected.inc({ field, kind }) }, deps.env);
+    }
     case 'identity': {
       const { redis, keys } = state(deps);
       return createIdentityStage(redis, keys, step, { onMergeBlocked: () => deps.metrics?.identityMergeBlocked.inc() });

@@ -14,6 +14,7 @@ export const DEAD_LETTER_REASONS = [
   'DUPLICATE_CONFLICT',
   'CONSENT_DENIED',
   'ENRICHMENT_FAILED',
+  'PII_DETECTED',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 

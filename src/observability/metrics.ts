@@ -34,6 +34,11 @@ export function createMetrics(topology: string, sliLabelNames: readonly string[]
       'CEL evaluations that failed on an event, per SLI expression (<sli>.good counts the event as not good; .total and .filter leave it out)',
       ['expression'],
     ),
+    piiDetected: counter(
+      'tracklane_pii_detected_total',
+      'Values the pii-scan step found, per field (JSON pointer, array indexes as *) and kind; never the value',
+      ['field', 'kind'],
+    ),
     identityMergeBlocked: counter('tracklane_identity_merge_blocked_total', 'Identity links refused: the anonymous id already links to the maximum number of users'),
     deliveryLatency: new client.Histogram({
       name: 'tracklane_event_delivery_latency_seconds',

@@ -111,6 +111,7 @@ function sharedFieldRefs(spec: Rec): FieldRef[] {
     }
     if (step === 'session') addAll(at('by'), opts.by);
     if (step === 'pseudonymize' || step === 'consent') addAll(at('fields'), opts.fields);
+    if (step === 'pii-scan') ['fields', 'except'].forEach((k) => addAll(at(k), opts[k]));
   });
   list(spec.slis).forEach((sli, i) => {
     if (!isRec(sli)) return;

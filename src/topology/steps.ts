@@ -3,7 +3,7 @@
 // The step implementations (src/enrich/<step>.ts) are created from the loaded EnrichStep.
 
 import { z } from 'zod';
-import type { ConsentStep, CorrelationStep, EnrichStep, EnrichStepKind, IdentityStep, PseudonymizeStep, SessionStep } from './types';
+import type { ConsentStep, CorrelationStep, EnrichStep, EnrichStepKind, IdentityStep, PiiKind, PiiScanStep, PseudonymizeStep, SessionStep } from './types';
 import { field, positiveDuration, strictObject } from './primitives';
 
 export interface StepDefinition {
@@ -61,12 +61,26 @@ const consent = strictObject({
   return step;
 });
 
+export const PII_KINDS: readonly PiiKind[] = ['email', 'ip', 'phone', 'card', 'secret'];
+
+const piiScan = strictObject({
+  fields: z.array(field).min(1, 'name at least one field to scan, or leave fields out to scan every field').optional(),
+  except: z.array(field).default([]),
+  kinds: z.array(z.enum(PII_KINDS as [PiiKind, ...PiiKind[]])).min(1, 'name at least one kind').default([...PII_KINDS]),
+  action: z.enum(['count', 'pseudonymize', 'deadletter']).default('count'),
+}).transform((o): PiiScanStep => {
+  const step: PiiScanStep = { kind: 'pii-scan', except: o.except, kinds: [...new Set(o.kinds)], action: o.action };
+  if (o.fields) step.fields = o.fields;
+  return step;
+});
+
 export const ENRICH_STEPS: readonly StepDefinition[] = Object.freeze([
   { name: 'correlation', summary: 'correlation id from a field, a W3C traceparent header, or generated', optionsSchema: correlation },
   { name: 'identity', summary: 'stitches anonymous ids to user ids (Redis)', optionsSchema: identity },
   { name: 'session', summary: 'session ids from an inactivity gap (Redis)', optionsSchema: session },
   { name: 'pseudonymize', summary: 'replaces personal fields with keyed HMAC-SHA256 (kid:hex)', optionsSchema: pseudonymize },
   { name: 'consent', summary: 'strips, drops or dead-letters events whose consent field denies', optionsSchema: consent },
+  { name: 'pii-scan', summary: 'finds e-mails, IPs, phones, card numbers and secrets in fields not declared personal', optionsSchema: piiScan },
 ]);
 
 export function findStep(name: string): StepDefinition | undefined {

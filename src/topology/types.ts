@@ -39,7 +39,16 @@ export interface IdentityStep {
 export interface SessionStep { kind: 'session'; by: string[]; gapMs: number }
 export interface PseudonymizeStep { kind: 'pseudonymize'; fields: string[] }
 export interface ConsentStep { kind: 'consent'; field: string; whenDenied: 'strip' | 'drop' | 'deadletter'; fields?: string[] }
-export type EnrichStep = CorrelationStep | IdentityStep | SessionStep | PseudonymizeStep | ConsentStep;
+export type PiiKind = 'email' | 'ip' | 'phone' | 'card' | 'secret';
+export interface PiiScanStep {
+  kind: 'pii-scan';
+  /** Top-level fields to scan (everything inside them too); absent: every field. */
+  fields?: string[];
+  except: string[];
+  kinds: PiiKind[];
+  action: 'count' | 'pseudonymize' | 'deadletter';
+}
+export type EnrichStep = CorrelationStep | IdentityStep | SessionStep | PseudonymizeStep | ConsentStep | PiiScanStep;
 export type EnrichStepKind = EnrichStep['kind'];
 
 export interface DedupeSpec { key: string; windowMs: number; onConflict: 'deadletter' | 'keep' | 'drop' }

@@ -7,7 +7,7 @@ const schema = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../schemas
 
 describe('error codes', () => {
   it('docs/errors.md lists exactly the dead-letter reasons of the code', () => {
-    const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \| (decode|validate|dedupe|consent|sink) \|/gm)].map((m) => m[1]);
+    const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \| (decode|validate|dedupe|consent|pii-scan|sink) \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual([...DEAD_LETTER_REASONS].sort());
   });
 
