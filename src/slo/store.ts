@@ -15,7 +15,9 @@ import type { Alert } from '../window/records';
 // 3. one script (alertCommit-2.lua) that compare-and-sets the evaluated boundary, writes the
 //    alert state and puts the transitions in the owner batch's emit ledger.
 // Any instance may evaluate; the compare-and-set makes exactly one commit per boundary, and
-// the losers drop their alerts (they computed the same ones) but keep the gauges.
+// the losers drop their alerts (they computed the same ones). `owner` says whether this
+// instance committed the latest boundary: only then does it export the tracklane_slo_*
+// gauges (docs/metrics.md).
 
 export interface SloEvaluation {
   /** Transitions to publish (empty when another instance committed these boundaries first). */
