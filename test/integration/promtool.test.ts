@@ -3,11 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
+import { BucketCounts } from '../../src/slo/counts';
+import { SloEvaluator } from '../../src/slo/evaluator';
 import { generateRules, prometheusRules } from '../../src/slo/rules';
 import { parseDuration } from '../../src/topology/duration';
 import { loadTopology, loadTopologyText } from '../../src/topology/load';
 import { googleSreTiers, THIRTY_DAYS } from '../../src/topology/tiers';
 import type { SliSpec, SloSpec } from '../../src/topology/types';
+import { labelsKey } from '../../src/window/labels';
 
 // The generated rules through the real promtool (Debian's `prometheus` package, installed by
 // deploy/local/ensure-promtool.sh when missing): `check rules` on every example topology and
@@ -165,9 +168,6 @@ describe('agreement: engine alerts and Prometheus alerts from the same stream, t
   type Transition = { region: string; tier: string; status: 'firing' | 'resolved'; minute: number };
 
   function engineTransitions(): Transition[] {
-    const { SloEvaluator } = require('../../src/slo/evaluator') as typeof import('../../src/slo/evaluator');
-    const { BucketCounts } = require('../../src/slo/counts') as typeof import('../../src/slo/counts');
-    const { labelsKey } = require('../../src/window/labels') as typeof import('../../src/window/labels');
     const series = Object.keys(bad).map((region) => {
       const total = Array.from({ length: MINUTES }, () => PER_MIN);
       const good = total.map((t, m) => t - bad[region](m));
