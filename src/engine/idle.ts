@@ -68,6 +68,8 @@ export class IdleCloser {
   /** One tick; never throws (a failure is logged and the next tick starts over). */
   async tick(): Promise<void> {
     try {
+      // Every instance, lease or not: drop SLO gauges another instance's evaluation made stale.
+      await this.o.slo.checkGaugeOwnership();
       if (!(await this.o.slo.windows.takeIdleLease(this.holder, this.leaseMs))) {
         this.next = undefined;
         return;

@@ -15,7 +15,7 @@ import { labelsKey, type Labels } from '../window/labels';
 import { SliWindowStore, type BatchOwner, type CloseStatus, type IdleClose, type ObservationOutcome } from '../window/store';
 import type { SloGauges } from './evaluator';
 import { alertSchema, alertType, sliWindowKey, sliWindowSchema, sliWindowType, type Alert, type SliWindow } from '../window/records';
-import { SloStore } from './store';
+import { SloStore, type SloEvaluation } from './store';
 
 // The SLI/SLO part of a batch, as one BatchObserver for the consume loop. Per input batch
 // (one partition's chunk), after enrichment and before delivery:
@@ -110,7 +110,7 @@ export class SloObserver implements BatchObserver {
       const evaluation = await this.slos.evaluate({ owner, nowMs });
       this.lastClosed = closed.closedThrough;
       alerts.push(...evaluation.alerts);
-      if (evaluation.gauges) this.setGauges(evaluation.gauges);
+      this.exportGauges(evaluation);
     }
     for (const w of closed.windows) {
       if (w.ratio !== null) this.o.metrics?.sliRatio.set({ sli: w.sli, ...w.labels }, w.ratio);
@@ -136,7 +136,7 @@ export class SloObserver implements BatchObserver {
     if (closed.status === 'ok') {
       const evaluation = await this.slos.evaluate({ owner, nowMs });
       alerts.push(...evaluation.alerts);
-      if (evaluation.gauges) this.setGauges(evaluation.gauges);
+      this.exportGauges(evaluation);
     }
     for (const w of closed.windows) {
       if (w.ratio !== null) this.o.metrics?.sliRatio.set({ sli: w.sli, ...w.labels }, w.ratio);
@@ -179,10 +179,41 @@ export class SloObserver implements BatchObserver {
     }
     for (const [labels, bySli] of tally) {
       for (const [sli, t] of bySli) {
+        // Good moves by 0 too: a label set whose events all fail must still have a good
+        // series, or the rules' `events - good` is empty and a full outage never pages.
         m.sliEvents.inc({ sli, ...labels }, t.n);
-        if (t.good > 0) m.sliGood.inc({ sli, ...labels }, t.good);
+        m.sliGood.inc({ sli, ...labels }, t.good);
       }
     }
+  }
+
+  /**
+   * The tracklane_slo_* gauges belong to the instance that committed the latest evaluated
+   * boundary (any instance may evaluate; one commit wins per boundary, store.ts). Every other
+   * instance removes its series, so max/sum across pods never shows a value from an
+   * evaluation another instance has since moved past.
+   */
+  private exportGauges(evaluation: SloEvaluation): void {
+    if (evaluation.owner && evaluation.gauges) this.setGauges(evaluation.gauges);
+    else this.dropGauges();
+  }
+
+  /**
+   * Called on every idle tick of every instance (engine/idle.ts): an instance that stopped
+   * evaluating (it lost its partitions, another one closes the windows) learns here that its
+   * gauges are stale and removes them. One HGET.
+   */
+  async checkGaugeOwnership(): Promise<void> {
+    if (!this.o.metrics || !this.slos.exportsGauges) return;
+    if (!(await this.slos.ownsLatestEvaluation())) this.dropGauges();
+  }
+
+  private dropGauges(): void {
+    const m = this.o.metrics;
+    if (!m) return;
+    m.budgetRemaining.reset();
+    m.burnRate.reset();
+    m.alertFiring.reset();
   }
 
   /**
@@ -192,6 +223,7 @@ export class SloObserver implements BatchObserver {
   private setGauges(g: SloGauges): void {
     const m = this.o.metrics;
     if (!m) return;
+    this.dropGauges();
     const budget = new Map<string, number>();
     for (const s of g.budgetRemaining) budget.set(s.slo, Math.min(budget.get(s.slo) ?? Infinity, s.value));
     for (const [slo, value] of budget) m.budgetRemaining.set({ slo }, value);

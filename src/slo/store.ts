@@ -15,7 +15,9 @@ import type { Alert } from '../window/records';
 // 3. one script (alertCommit-2.lua) that compare-and-sets the evaluated boundary, writes the
 //    alert state and puts the transitions in the owner batch's emit ledger.
 // Any instance may evaluate; the compare-and-set makes exactly one commit per boundary, and
-// the losers drop their alerts (they computed the same ones) but keep the gauges.
+// the losers drop their alerts (they computed the same ones). `owner` says whether this
+// instance committed the latest boundary: only then does it export the tracklane_slo_*
+// gauges (docs/metrics.md).
 
 export interface SloEvaluation {
   /** Transitions to publish (empty when another instance committed these boundaries first). */
@@ -23,6 +25,8 @@ export interface SloEvaluation {
   /** At the last boundary this instance evaluated (kept from the previous call when nothing was new). */
   gauges: SloGauges | null;
   evaluatedThrough: number | null;
+  /** True when this instance committed the latest evaluated boundary: its gauges are the current ones. */
+  owner: boolean;
 }
 
 export interface SloStoreOptions {
@@ -48,6 +52,8 @@ export class SloStore {
   private readonly ttl: number;
   private readonly chunks = new Map<string, { chunk: number; data: Buffer }>();
   private gauges: SloGauges | null = null;
+  /** Highest boundary this instance's own commit covered; null until it commits one. */
+  private committedThrough: number | null = null;
 
   constructor(
     private readonly redis: RedisClient,
@@ -70,12 +76,12 @@ export class SloStore {
   async evaluate(options: { owner?: BatchOwner; nowMs?: number } = {}): Promise<SloEvaluation> {
     const nowMs = options.nowMs ?? Date.now();
     const alerts: Alert[] = [];
-    if (this.topology.slos.length === 0) return { alerts, gauges: null, evaluatedThrough: null };
+    if (this.topology.slos.length === 0) return { alerts, gauges: null, evaluatedThrough: null, owner: false };
     for (;;) {
       const snap = await this.snapshot();
       const after = snap.evaluated ?? snap.first;
       if (snap.closed === null || after === null || after >= snap.closed) {
-        return { alerts, gauges: this.gauges, evaluatedThrough: snap.evaluated };
+        return { alerts, gauges: this.gauges, evaluatedThrough: snap.evaluated, owner: this.owns(snap.evaluated) };
       }
       const through = Math.min(snap.closed, after + this.maxBoundaries * this.bucketMs);
       const series = await this.history(snap, after + this.bucketMs, through);
@@ -108,11 +114,27 @@ export class SloStore {
       const committed = await this.scripts.run('alertCommit', [this.keys.windowMeta(), this.keys.sliEmitLedger()], [payload], 'commit SLO evaluation');
       if (committed !== 1) {
         // Another instance evaluated these boundaries first and published the same alerts.
-        return { alerts, gauges: this.gauges, evaluatedThrough: snap.evaluated };
+        return { alerts, gauges: this.gauges, evaluatedThrough: snap.evaluated, owner: false };
       }
+      this.committedThrough = through;
       alerts.push(...result.alerts);
-      if (through >= snap.closed) return { alerts, gauges: this.gauges, evaluatedThrough: through };
+      if (through >= snap.closed) return { alerts, gauges: this.gauges, evaluatedThrough: through, owner: true };
     }
+  }
+
+  /** Whether the topology has SLOs (and so tracklane_slo_* gauges). */
+  get exportsGauges(): boolean {
+    return this.topology.slos.length > 0;
+  }
+
+  /** Whether the latest evaluated boundary in Redis is one this instance committed. */
+  async ownsLatestEvaluation(): Promise<boolean> {
+    const evaluated = await this.redis.hget(this.keys.windowMeta(), 'evaluated');
+    return this.owns(evaluated === null || evaluated === '' ? null : Number(evaluated));
+  }
+
+  private owns(evaluated: number | null): boolean {
+    return evaluated !== null && evaluated === this.committedThrough;
   }
 
   private async snapshot(): Promise<Snapshot> {

@@ -47,8 +47,35 @@ export class ConsumeLoop {
   private consumer?: Consumer;
   private running = false;
   private stopped = false;
+  /** "topic\npartition" of this member's partitions since the last join; null before the first. */
+  private assigned: Set<string> | null = null;
+  /** Partitions with a tracklane_consumer_lag series exported by this instance. */
+  private readonly lagSeries = new Map<string, { topic: string; partition: string }>();
 
   constructor(private readonly o: ConsumeLoopOptions) {}
+
+  /**
+   * On each join: the lag of a partition another member now owns is that member's to report,
+   * so its series goes (a sum across pods would count it twice, and forever).
+   */
+  onJoined(assignment: Record<string, number[]>): void {
+    this.assigned = new Set(Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}\n${p}`)));
+    for (const [key, labels] of this.lagSeries) {
+      if (this.assigned.has(key)) continue;
+      this.o.metrics.consumerLag.remove(labels);
+      this.lagSeries.delete(key);
+    }
+    this.o.joined?.(assignment);
+  }
+
+  private setLag(topic: string, partition: number, lag: number): void {
+    const key = `${topic}\n${partition}`;
+    // A chunk finishing after its partition was revoked does not bring the series back.
+    if (this.assigned && !this.assigned.has(key)) return;
+    const labels = { topic, partition: String(partition) };
+    this.lagSeries.set(key, labels);
+    this.o.metrics.consumerLag.set(labels, Math.max(0, lag));
+  }
 
   get isRunning(): boolean {
     return this.running && !this.stopped;
@@ -66,7 +93,7 @@ export class ConsumeLoop {
       maxWaitTimeInMs: 100,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.o.joined?.(payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onJoined(payload.memberAssignment));
     consumer.on(consumer.events.CRASH, ({ payload }) => this.o.crashed?.(payload.error, payload.restart));
     await consumer.connect();
     await this.o.connected(consumer);
@@ -92,7 +119,7 @@ export class ConsumeLoop {
       if (!(await this.handle(payload, chunk))) return;
       payload.resolveOffset(last);
       const lag = Number(batch.highWatermark) - Number(last) - 1;
-      this.o.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+      this.setLag(batch.topic, batch.partition, lag);
       await payload.heartbeat();
     }
   }

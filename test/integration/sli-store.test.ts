@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { keys as makeKeys } from '../../src/state/keys';
+import { createMetrics } from '../../src/observability/metrics';
 import { createRedis, waitUntilReady, type RedisClient } from '../../src/state/redis';
 import { SloObserver } from '../../src/slo/observer';
 import { sliWindowType, type SliWindow } from '../../src/slo/records';
@@ -338,5 +339,53 @@ describe('SloObserver (what the consume loop calls per batch)', () => {
     const next = await observer.observe(minuteBatch(20), commitOf(20));
     const nextWindows = next.filter((msg) => msg.topic === 'm').map((msg) => (sliWindowType.fromBuffer(msg.value.subarray(5)) as SliWindow).window_start);
     expect(nextWindows).toEqual([T0 + 17 * MIN]);
+  });
+});
+
+describe('metrics with several instances (issue 15)', () => {
+  const regionSli: SliSpec = { name: 'ok', kind: 'ratio', good: "status == 'ok'", total: 'true', groupBy: ['region'], maxSeries: 100 };
+  const source = { name: 'web', topic: TOPIC } as SourceSpec;
+  const minuteBatch = (m: number) =>
+    Array.from({ length: 100 }, (_, i) => ({
+      source, topic: TOPIC, partition: 0, offset: String(m * 100 + i), timestamp: 0, key: null, value: null, headers: {},
+      meta: { steps: [], pseudonymized: [] }, eventTime: T0 + m * MIN + i * 100,
+      // region eu is down from the start: not one good event, ever
+      record: { status: i % 2 === 0 ? 'ok' : 'failed', region: i % 2 === 0 ? 'us' : 'eu' },
+    }));
+  const commitOf = (m: number) => ({ topic: TOPIC, partition: 0, nextOffset: String(m * 100 + 100) });
+  const value = async (metric: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> }, labels: Record<string, string>) =>
+    (await metric.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+
+  test('a label set with zero good events has a good series at 0; SLO gauges follow the instance that evaluates', async () => {
+    const base = setup([regionSli], [slo('ok')]);
+    const topology = {
+      ...base.topology,
+      outputs: { enriched: { topic: 'e' }, deadLetter: { topic: 'd' }, metrics: { topic: 'm' }, alerts: { topic: 'a', format: 'json' as const } },
+    } as unknown as Topology;
+    const mA = createMetrics(topology.name, ['region']);
+    const mB = createMetrics(topology.name, ['region']);
+    const a = new SloObserver({ topology, redis, keys: base.keys, schemaIds: { sliWindow: 7 }, metrics: mA, now: () => 1_000 });
+    const b = new SloObserver({ topology, redis: redis2, keys: base.keys, schemaIds: { sliWindow: 7 }, metrics: mB, now: () => 1_000 });
+
+    for (let m = 0; m < 20; m++) await a.observe(minuteBatch(m), commitOf(m));
+    expect(await value(mA.sliEvents, { sli: 'ok', region: 'eu' })).toBe(1000);
+    expect(await value(mA.sliGood, { sli: 'ok', region: 'eu' })).toBe(0);
+    expect(await value(mA.sliGood, { sli: 'ok', region: 'us' })).toBe(1000);
+    // A evaluated: it exports the gauges (eu at 100% errors pages)
+    expect(await value(mA.alertFiring, { slo: 'ok-slo', tier: '1h/5m' })).toBe(1);
+    expect((await mB.alertFiring.get()).values).toEqual([]);
+
+    // the partition moves to B, whose next batch closes and evaluates the next boundary
+    await b.observe(minuteBatch(20), commitOf(20));
+    expect(await value(mB.alertFiring, { slo: 'ok-slo', tier: '1h/5m' })).toBe(1);
+    expect((await mB.budgetRemaining.get()).values).toHaveLength(1);
+    // A learns on its next idle tick that its values are stale, and removes them
+    await a.checkGaugeOwnership();
+    expect((await mA.alertFiring.get()).values).toEqual([]);
+    expect((await mA.budgetRemaining.get()).values).toEqual([]);
+    expect((await mA.burnRate.get()).values).toEqual([]);
+    // B still owns the latest boundary: its tick keeps them
+    await b.checkGaugeOwnership();
+    expect(await value(mB.alertFiring, { slo: 'ok-slo', tier: '1h/5m' })).toBe(1);
   });
 });

@@ -12,11 +12,11 @@ const topology = { name: 'loop-test', sources: [{ name: 'web', topic: 'raw' }] }
 const silent = logger.child({});
 silent.level = 'silent';
 
-function payload(count: number) {
+function payload(count: number, partition = 0) {
   const resolved: string[] = [];
   let paused = 0;
   const p = {
-    batch: { topic: 'raw', partition: 0, highWatermark: String(count), messages: Array.from({ length: count }, (_, i) => ({ offset: String(i), value: Buffer.from('x') })) },
+    batch: { topic: 'raw', partition, highWatermark: String(count), messages: Array.from({ length: count }, (_, i) => ({ offset: String(i), value: Buffer.from('x') })) },
     isRunning: () => true,
     isStale: () => false,
     pause: () => { paused++; return () => undefined; },
@@ -80,5 +80,22 @@ describe('ConsumeLoop', () => {
     await second.eachBatch(p);
     expect(resolved).toEqual(['1']);
     expect(fatal2).not.toHaveBeenCalled();
+  });
+
+  it('exports lag only for partitions this member owns: a rebalance removes the series of revoked ones', async () => {
+    const { l, eachBatch, metrics } = loop(async () => undefined, jest.fn());
+    const joined = (a: Record<string, number[]>) => (l as unknown as { onJoined(a: Record<string, number[]>): void }).onJoined(a);
+    const lagPartitions = async () => (await metrics.consumerLag.get()).values.map((v) => v.labels.partition).sort();
+    joined({ raw: [0, 1] });
+    await eachBatch(payload(4, 0).p);
+    await eachBatch(payload(4, 1).p);
+    expect(await lagPartitions()).toEqual(['0', '1']);
+    joined({ raw: [1, 2] });
+    expect(await lagPartitions()).toEqual(['1']);
+    // a chunk of the revoked partition that finishes after the join does not bring it back
+    await eachBatch(payload(4, 0).p);
+    expect(await lagPartitions()).toEqual(['1']);
+    await eachBatch(payload(4, 2).p);
+    expect(await lagPartitions()).toEqual(['1', '2']);
   });
 });

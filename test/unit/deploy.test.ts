@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { createMetrics } from '../../src/observability/metrics';
+import { generateRules } from '../../src/slo/rules';
+import { parseDuration } from '../../src/topology/duration';
 import { loadTopology } from '../../src/topology/load';
 import { envNamesReadByCode } from '../helpers/env-names';
 
@@ -228,9 +230,42 @@ describe('deploy files', () => {
     const manifests = YAML_FILES.filter((f) => f.startsWith('deploy/k8s/')).map((f) => path.basename(f)).filter((f) => f !== 'kustomization.yaml' && f !== 'secret.example.yaml');
     expect([...kustomization.resources].sort()).toEqual(manifests.sort());
     const kinds = k8s.map((d) => d.doc.kind);
-    for (const kind of ['Deployment', 'ConfigMap', 'Secret', 'Service', 'ServiceMonitor', 'PodDisruptionBudget', 'ScaledObject']) expect(kinds).toContain(kind);
+    for (const kind of ['Deployment', 'ConfigMap', 'Secret', 'Service', 'ServiceMonitor', 'PodDisruptionBudget', 'ScaledObject', 'PrometheusRule']) expect(kinds).toContain(kind);
     const deployment = byKind('Deployment')[0];
     for (const c of deployment.spec.template.spec.containers) expect(c.resources.requests && c.resources.limits).toBeTruthy();
+  });
+
+  it('KEDA owns the replica count: no `replicas:` on a Deployment a ScaledObject scales', () => {
+    const scaled = new Set(byKind('ScaledObject').map((so) => so.spec.scaleTargetRef.name));
+    expect(scaled.size).toBeGreaterThan(0);
+    for (const d of byKind('Deployment').filter((x) => scaled.has(x.metadata.name))) {
+      expect({ deployment: d.metadata.name, replicas: d.spec.replicas }).toEqual({ deployment: d.metadata.name, replicas: undefined });
+    }
+  });
+
+  it('the ServiceMonitor and the PrometheusRule carry the release label that kustomization.yaml sets in one place', () => {
+    const kustomization = yamlDocs('deploy/k8s/kustomization.yaml')[0];
+    const patch = (kustomization.patches as Doc[]).find((p) => p.target?.group === 'monitoring.coreos.com');
+    expect(patch).toBeDefined();
+    expect(patch!.target.kind).toBeUndefined(); // every monitoring.coreos.com object
+    const ops = YAML.parse(patch!.patch) as Doc[];
+    expect(ops).toEqual([{ op: 'add', path: '/metadata/labels/release', value: expect.any(String) }]);
+    const release = ops[0].value as string;
+    const monitoring = k8s.filter((d) => String(d.doc.apiVersion).startsWith('monitoring.coreos.com/'));
+    expect(monitoring.map((d) => d.doc.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
+    // the files say the same without kustomize (kubectl apply -f, the docs' pipe)
+    for (const { file, doc } of monitoring) expect({ file, release: doc.metadata.labels?.release }).toEqual({ file, release });
+  });
+
+  it('prometheusrule.yaml is `tracklane rules --format prometheusrule` of topologies/checkout.yaml at the ServiceMonitor interval', () => {
+    const [rule] = yamlDocs('deploy/k8s/prometheusrule.yaml');
+    const interval = byKind('ServiceMonitor')[0].spec.endpoints[0].interval as string;
+    const generated = generateRules(loadTopology(path.join(ROOT, 'topologies/checkout.yaml')), {
+      format: 'prometheusrule', scrapeIntervalMs: parseDuration(interval), release: rule.metadata.labels.release,
+    });
+    expect(rule).toEqual(YAML.parse(generated.yaml));
+    // and docs/deploy.md shows the pipe into the cluster
+    expect(read('docs/deploy.md')).toMatch(/tracklane(?:\.js)? rules -t \S+ --format prometheusrule[^\n]*\| kubectl (?:-n \S+ )?apply -f -/);
   });
 
   it('compose runs what the brief asks: KRaft Kafka, Apicurio ccompat, Redis with an append-only file, the rules, the dashboards', () => {

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { prometheusRules } from '../../src/slo/rules';
+import { generateRules, prometheusRules, type RulesOptions } from '../../src/slo/rules';
 import { googleSreTiers, THIRTY_DAYS } from '../../src/topology/tiers';
 import type { SliSpec, SloSpec } from '../../src/topology/types';
 
@@ -11,8 +11,8 @@ const slo: SloSpec = {
   runbook: 'https://runbooks.example/checkout', tiers: googleSreTiers(THIRTY_DAYS),
 };
 
-function rules(slis: SliSpec[] = [sli], slos: SloSpec[] = [slo]) {
-  const doc = parse(prometheusRules({ name: 'checkout', slis, slos })) as { groups: Array<{ name: string; rules: Rule[] }> };
+function rules(slis: SliSpec[] = [sli], slos: SloSpec[] = [slo], options: RulesOptions = {}) {
+  const doc = parse(prometheusRules({ name: 'checkout', slis, slos }, options)) as { groups: Array<{ name: string; rules: Rule[] }> };
   return doc.groups;
 }
 
@@ -61,9 +61,62 @@ test('multiwindow burn-rate alerts: long and short above threshold x budget, lon
 test('an SLI without groupBy sums everything; scaled tiers give their own windows', () => {
   const flat: SliSpec = { ...sli, groupBy: [] };
   const week: SloSpec = { ...slo, periodMs: 7 * 86_400_000, tiers: googleSreTiers(7 * 86_400_000), runbook: undefined };
-  const [rec, alerts] = rules([flat], [week]);
-  expect(rec.rules[0].expr).toContain('(sum (rate(tracklane_sli_events_total');
+  const [rec, alerts] = rules([flat], [week], { scrapeIntervalMs: 15_000 });
+  expect(rec.rules[0].expr).toContain('sum (rate(tracklane_sli_events_total');
   expect(rec.rules.map((r) => r.labels.window).filter(Boolean)).toEqual(['1m10s', '7m', '14m', '28m', '1h24m', '5h36m', '16h48m', '7d']);
   expect(alerts.rules[0].expr).toContain('and on()\n(sum (increase(');
   expect(alerts.rules[0].annotations).not.toHaveProperty('runbook_url');
+});
+
+test('windows shorter than 4 scrape intervals widen, and the output says which', () => {
+  const week: SloSpec = { ...slo, periodMs: 7 * 86_400_000, tiers: googleSreTiers(7 * 86_400_000) };
+  const out = generateRules({ name: 'checkout', slis: [sli], slos: [week] }, { scrapeIntervalMs: 30_000 });
+  expect(out.widened).toEqual(['slo checkout-availability: tier 1h/5m short window 1m10s widened to 2m (4 scrape intervals)']);
+  expect(out.yaml).toContain('# Scrape interval 30s: every rate window is at least 4 scrape intervals (2m).');
+  expect(out.yaml).toContain('# slo checkout-availability: tier 1h/5m short window 1m10s widened to 2m');
+  const [rec, alerts] = (parse(out.yaml) as { groups: Array<{ rules: Rule[] }> }).groups;
+  expect(rec.rules.map((r) => r.labels.window).filter(Boolean)).toEqual(['2m', '7m', '14m', '28m', '1h24m', '5h36m', '16h48m', '7d']);
+  expect(alerts.rules[0].expr).toContain('tracklane_slo:sli_error:ratio_rate2m');
+  // 30d windows are all above 4 x 1m: nothing widens at the default scrape interval
+  expect(generateRules({ name: 'checkout', slis: [sli], slos: [slo] }).widened).toEqual([]);
+  // a slow scrape widens the base rate of the period ratio too
+  const slow = generateRules({ name: 'checkout', slis: [sli], slos: [slo] }, { scrapeIntervalMs: 120_000 });
+  expect(slow.widened).toEqual([
+    'slo checkout-availability: tier 1h/5m short window 5m widened to 8m (4 scrape intervals)',
+    'slo checkout-availability: base rate window 5m widened to 8m (4 scrape intervals)',
+  ]);
+  expect(slow.yaml).toContain('tracklane_slo:sli_bad:rate8m');
+});
+
+test('a missing good series counts as all bad: every events - good has an `or events` guard', () => {
+  const [rec] = rules();
+  const bad = rec.rules.filter((r) => r.expr.includes('tracklane_sli_good_total'));
+  expect(bad.length).toBe(8); // 7 tier windows + the base bad rate
+  for (const r of bad) {
+    const w = /\[(\w+)\]\)\)/.exec(r.expr)![1];
+    const events = `sum by (region) (rate(tracklane_sli_events_total{topology="checkout", sli="checkout-success"}[${w}]))`;
+    const good = `sum by (region) (rate(tracklane_sli_good_total{topology="checkout", sli="checkout-success"}[${w}]))`;
+    expect(r.expr).toContain(`(\n  ${events}\n  -\n  ${good}\n  or\n  ${events}\n)`);
+  }
+});
+
+test('summaries name the label set; the no-data alert holds for the shortest short window', () => {
+  const [, alerts] = rules();
+  expect(alerts.rules[0].annotations!.summary).toBe('checkout-availability (region={{ $labels.region }}): error budget burn rate above 14.4x over 1h and 5m');
+  const noData = alerts.rules.find((r) => r.alert === 'TracklaneSloNoData') as Rule & { for?: string };
+  expect(noData.for).toBe('5m');
+  const [, flat] = rules([{ ...sli, groupBy: [] }]);
+  expect(flat.rules[0].annotations!.summary).toBe('checkout-availability: error budget burn rate above 14.4x over 1h and 5m');
+});
+
+test('--format prometheusrule wraps the same groups in a PrometheusRule with the release label', () => {
+  const topology = { name: 'checkout', slis: [sli], slos: [slo] };
+  const doc = parse(generateRules(topology, { format: 'prometheusrule', release: 'kube-prometheus' }).yaml);
+  expect(doc).toMatchObject({
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: 'tracklane-checkout', labels: { release: 'kube-prometheus', 'app.kubernetes.io/instance': 'checkout' } },
+  });
+  expect(doc.spec.groups).toEqual((parse(prometheusRules(topology)) as { groups: unknown }).groups);
+  expect(parse(generateRules(topology, { format: 'prometheusrule' }).yaml).metadata.labels).not.toHaveProperty('release');
 });
