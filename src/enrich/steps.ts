@@ -8,6 +8,7 @@ import { createConsentStep } from './consent';
 import { CORRELATION_PROBLEMS, createCorrelationStep } from './correlation';
 import { createIdentityStage } from './identity';
 import { createPseudonymizeStep } from './pseudonymize';
+import { createSampleStepFor } from './sample-wiring';
 import { createSessionStage } from './session';
 
 export interface StepDeps {
@@ -45,5 +46,7 @@ export function createStep(step: EnrichStep, deps: StepDeps): Stage {
       const identity = deps.topology.enrich.find((s) => s.kind === 'identity');
       return createSessionStage(redis, keys, step, { identity: identity?.kind === 'identity' ? identity : undefined });
     }
+    case 'sample':
+      return createSampleStepFor(step, deps);
   }
 }

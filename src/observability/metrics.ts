@@ -34,6 +34,8 @@ export function createMetrics(topology: string, sliLabelNames: readonly string[]
       'CEL evaluations that failed on an event, per SLI expression (<sli>.good counts the event as not good; .total and .filter leave it out)',
       ['expression'],
     ),
+    sampleEvents: counter('tracklane_sample_events_total', 'Events the sample step decided on, delivered: kept_rule (keep matched), kept_rate, dropped', ['rule', 'decision']),
+    sampleRate: gauge('tracklane_sample_rate', 'Current sample rate per rule and adaptive group (__all__ without adaptive)', ['rule', 'group']),
     identityMergeBlocked: counter('tracklane_identity_merge_blocked_total', 'Identity links refused: the anonymous id already links to the maximum number of users'),
     deliveryLatency: new client.Histogram({
       name: 'tracklane_event_delivery_latency_seconds',

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ConsentStep, CorrelationStep, EnrichStep, EnrichStepKind, IdentityStep, PseudonymizeStep, SessionStep } from './types';
 import { field, positiveDuration, strictObject } from './primitives';
+import { sampleOptions } from './sample-options';
 
 export interface StepDefinition {
   readonly name: EnrichStepKind;
@@ -67,6 +68,7 @@ export const ENRICH_STEPS: readonly StepDefinition[] = Object.freeze([
   { name: 'session', summary: 'session ids from an inactivity gap (Redis)', optionsSchema: session },
   { name: 'pseudonymize', summary: 'replaces personal fields with keyed HMAC-SHA256 (kid:hex)', optionsSchema: pseudonymize },
   { name: 'consent', summary: 'strips, drops or dead-letters events whose consent field denies', optionsSchema: consent },
+  { name: 'sample', summary: 'keeps events matching `keep`, the rest with probability `rate` (whole traces together)', optionsSchema: sampleOptions },
 ]);
 
 export function findStep(name: string): StepDefinition | undefined {

@@ -39,7 +39,17 @@ export interface IdentityStep {
 export interface SessionStep { kind: 'session'; by: string[]; gapMs: number }
 export interface PseudonymizeStep { kind: 'pseudonymize'; fields: string[] }
 export interface ConsentStep { kind: 'consent'; field: string; whenDenied: 'strip' | 'drop' | 'deadletter'; fields?: string[] }
-export type EnrichStep = CorrelationStep | IdentityStep | SessionStep | PseudonymizeStep | ConsentStep;
+export interface SampleStep {
+  kind: 'sample';
+  /** CEL over the event: a match is always kept (errors, slow requests). */
+  keep?: string;
+  /** Probability of keeping any other event; with adaptive, the rate a group starts at. */
+  rate: number;
+  /** Fields (of the event or tracklane meta) whose values key the decision; [] = idempotency key. */
+  by: string[];
+  adaptive?: { targetPerSecond: number; by: string[]; minRate: number; maxGroups: number };
+}
+export type EnrichStep = CorrelationStep | IdentityStep | SessionStep | PseudonymizeStep | ConsentStep | SampleStep;
 export type EnrichStepKind = EnrichStep['kind'];
 
 export interface DedupeSpec { key: string; windowMs: number; onConflict: 'deadletter' | 'keep' | 'drop' }
