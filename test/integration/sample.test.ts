@@ -104,13 +104,15 @@ describe('sample step through the engine', () => {
     console.log(`sample e2e: ${all} events, ${enriched.length} kept (${expected.filter(keptByRule).length} by the keep rule)`);
     expect(enriched.length).toBeLessThan(all * 0.5); // sampling did drop most of them
     // Counted once delivered: wait until every event has been counted, then compare the split.
-    const decisions = async () => Object.fromEntries((await engine!.metrics.sampleEvents.get()).values.map((v) => [v.labels.decision, v.value]));
+    const decisions = async () => Object.fromEntries((await engine!.metrics.sampleEvents.get()).values.map((v) => [`${v.labels.rule} ${v.labels.decision}`, v.value]));
     for (let waited = 0; Object.values(await decisions()).reduce((a, b) => a + b, 0) < all && waited < 60_000; waited += 200) await new Promise((r) => setTimeout(r, 200));
     expect(await decisions()).toEqual({
-      kept_rule: expected.filter(keptByRule).length,
-      kept_rate: expected.filter((o) => !keptByRule(o)).length,
-      dropped: all - expected.length,
+      'enrich[1].sample kept_rule': expected.filter(keptByRule).length,
+      'enrich[1].sample kept_rate': expected.filter((o) => !keptByRule(o)).length,
+      'enrich[1].sample dropped': all - expected.length,
     });
+    const rate = (await engine!.metrics.sampleRate.get()).values.map((v) => [v.labels.rule, v.labels.group, v.value]);
+    expect(rate).toEqual([['enrich[1].sample', '__all__', RATE]]);
   }, 180_000);
 
   it('publishes SLI windows equal to the ground truth of every event, sampled out or not', async () => {

@@ -5,6 +5,11 @@ import { SliClassifier } from '../../src/window/classify';
 import { loadTopologyText } from '../../src/topology/load';
 import type { SampleStep } from '../../src/topology/types';
 import type { UserError } from '../../src/errors';
+import avro from 'avsc';
+import { deriveEnrichedSchema } from '../../src/enrich/derive-schema';
+import { avroVariables } from '../../src/expr/schema-types';
+import { assertExpressionsTypeCheck, expressionRefs, expressionRefsOfDocument } from '../../src/topology/expressions';
+import { ORDER_V2 } from '../helpers/engine-fixture';
 
 const ctx = {} as StageContext;
 const KEEP = "status != 'ok' || duration_ms > 1000";
@@ -211,5 +216,52 @@ ${enrich}
     expect(problems('    - sample: { by: [x] }')).toMatch(/needs a rate/);
     expect(problems('    - sample: { rate: 0.1, keep: "status ==" }')).toMatch(/CEL/);
     expect(problems('    - sample: { rate: 0.1 }\n    - correlation: {}')).toMatch(/last enrich step/);
+  });
+});
+
+describe('sample keep rule type check and the enriched schema', () => {
+  const topologyWithKeep = (keep: string) => loadTopologyText(`apiVersion: tracklane/v1
+kind: Topology
+metadata: { name: s, version: 1 }
+spec:
+  sources: [ { name: web, topic: raw.s, eventTime: { field: ts }, idempotencyKey: event_id } ]
+  enrich:
+    - sample: { keep: "${keep}", rate: 0.1 }
+  outputs: { enriched: { topic: e.s }, deadLetter: { topic: d.s } }
+`, 't.yaml');
+
+  it('type-checks keep against the reader schema like an SLI expression', () => {
+    const vars = avroVariables(ORDER_V2, 'source "web"');
+    const ok = topologyWithKeep("status != 'ok' || duration_ms > 1000");
+    expect(expressionRefs(ok).map((r) => [r.name, r.path.join('.')])).toEqual([['sample.keep', 'spec.enrich.0.sample.keep']]);
+    expect(() => assertExpressionsTypeCheck(ok, [vars])).not.toThrow();
+    const typo = topologyWithKeep("stauts != 'ok'");
+    let details: string[] = [];
+    try {
+      assertExpressionsTypeCheck(typo, [vars]);
+    } catch (err) {
+      details = (err as UserError).details;
+    }
+    expect(details.join('\n')).toMatch(/spec\.enrich\[0\]\.sample\.keep: CEL: field "stauts" is not in the schema/);
+    expect(expressionRefsOfDocument({ spec: { enrich: [{ sample: { keep: 'x > 1' } }] } }).map((r) => r.name)).toEqual(['sample.keep']);
+  });
+
+  it('adds tracklane.sample_weight as an optional double: old enriched records still read (BACKWARD)', () => {
+    const current = avro.Type.forSchema(deriveEnrichedSchema(ORDER_V2, [], []) as avro.Schema);
+    const tracklane = (current as avro.types.RecordType).fields.find((f) => f.name === 'tracklane')!.type as avro.types.RecordType;
+    const field = tracklane.fields.find((f) => f.name === 'sample_weight')!;
+    expect([field.type.typeName, field.defaultValue()]).toEqual(['union:unwrapped', null]);
+    // The same schema without the field: what an earlier Tracklane registered.
+    const before = JSON.parse(JSON.stringify(deriveEnrichedSchema(ORDER_V2, [], [])));
+    const meta = before.fields.find((f: { name: string }) => f.name === 'tracklane').type;
+    meta.fields = meta.fields.filter((f: { name: string }) => f.name !== 'sample_weight');
+    const old = avro.Type.forSchema(before);
+    const record = {
+      event_id: 'e', ts: 1, type: 'checkout', status: 'ok', region: 'eu', duration_ms: 1, email: null, ip: null, anonymous_id: null, user_id: null, correlation_id: null, note: null, consent_analytics: true,
+      tracklane: { correlation_id: null, correlation_generated: false, user_id: null, anonymous_id: null, session_id: null, event_time: 1, ingested_at: 1, processed_at: 1, clock_skew_ms: 0,
+        source: { topic: 't', partition: 0, offset: 0, schema_id: 1, subject: 's', schema_version: 1 }, pipeline: { name: 'p', version: 1, instance: 'i' }, steps: [], pseudonymized: [], pseudonym_key_id: null, consent: null },
+    };
+    const read = current.fromBuffer(old.toBuffer(record), current.createResolver(old)) as { tracklane: { sample_weight: number | null } };
+    expect(read.tracklane.sample_weight).toBeNull();
   });
 });
