@@ -10,7 +10,8 @@
 //
 // A restart starts every group again at the step's `rate`. Groups beyond maxGroups share one
 // `__other__` rate; a group with no events in a window is forgotten (it starts again at
-// `rate`), so the state stays bounded.
+// `rate`), so the state stays bounded. A batch the conductor runs again (a retried Redis
+// error, an isolated stage) is observed again: the rate is an estimate, not a ledger.
 
 import { OTHER } from '../window/series-cap';
 
