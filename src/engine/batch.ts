@@ -85,9 +85,11 @@ export class BatchConductor {
     const m = this.o.metrics;
     const now = Date.now();
     for (const ev of events) {
+      if (ev.sample && !ev.failure) m.sampleEvents.inc(ev.sample);
       if (ev.failure) m.deadLettered.inc({ reason: ev.failure.reason });
       else if (ev.dropped === 'duplicate') m.duplicates.inc();
       else if (ev.dropped === 'consent') m.consentDropped.inc();
+      else if (ev.dropped === 'sampled') continue; // counted above, as decision="dropped"
       else {
         m.enriched.inc();
         if (ev.meta.correlation_generated) m.correlationGenerated.inc();

@@ -25,6 +25,7 @@ function complete(ev: PipelineEvent, topology: Topology, instanceId: string, pro
   m.session_id ??= null;
   m.pseudonym_key_id ??= null;
   m.consent ??= null;
+  m.sample_weight ??= null;
   m.event_time = ev.eventTime!;
   m.ingested_at = ev.timestamp;
   m.processed_at = processedAt;

@@ -9,6 +9,7 @@ import { CORRELATION_PROBLEMS, createCorrelationStep } from './correlation';
 import { createIdentityStage } from './identity';
 import { createPiiScanStep } from './pii-scan';
 import { createPseudonymizeStep } from './pseudonymize';
+import { createSampleStepFor } from './sample-wiring';
 import { createSessionStage } from './session';
 
 export interface StepDeps {
@@ -50,5 +51,7 @@ export function createStep(step: EnrichStep, deps: StepDeps): Stage {
       const identity = deps.topology.enrich.find((s) => s.kind === 'identity');
       return createSessionStage(redis, keys, step, { identity: identity?.kind === 'identity' ? identity : undefined });
     }
+    case 'sample':
+      return createSampleStepFor(step, deps);
   }
 }

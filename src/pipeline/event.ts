@@ -20,6 +20,8 @@ export interface TracklaneMeta {
   pseudonymized: string[];
   pseudonym_key_id: string | null;
   consent: string | null;
+  /** 1/rate of the sample step that kept the event (1 for a keep match); null without sampling. */
+  sample_weight: number | null;
 }
 
 export interface Failure {
@@ -51,11 +53,21 @@ export interface PipelineEvent {
   /** Set when the event must become a dead letter; later stages skip it. */
   failure?: Failure;
   /** Set when the event is deliberately not forwarded (duplicate, consent drop). Counted, not dead-lettered. */
-  dropped?: 'duplicate' | 'consent';
+  dropped?: 'duplicate' | 'consent' | 'sampled';
+  /** The sample step's decision, counted once the batch is delivered. */
+  sample?: { rule: string; decision: 'kept_rule' | 'kept_rate' | 'dropped' };
 }
 
 export function isLive(ev: PipelineEvent): boolean {
   return !ev.failure && !ev.dropped;
+}
+
+/**
+ * Whether an event counts for the SLIs: every event that was not dead-lettered or dropped as a
+ * duplicate or for consent. Sampled-out events count exactly as if kept, so SLOs stay exact.
+ */
+export function countsForSlis(ev: PipelineEvent): boolean {
+  return !ev.failure && (!ev.dropped || ev.dropped === 'sampled');
 }
 
 export function fail(ev: PipelineEvent, failure: Failure): void {

@@ -14,7 +14,7 @@ import type { Topology } from './types';
 export interface ExpressionRef {
   /** YAML path of the expression string. */
   path: PropertyKey[];
-  /** Bounded metric label: `<sli>.good`, `<sli>.total`, `<sli>.filter`. */
+  /** Bounded metric label: `<sli>.good`, `<sli>.total`, `<sli>.filter`, `sample.keep`. */
   name: string;
   source: string;
 }
@@ -26,7 +26,13 @@ const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !
 export function expressionRefsOfDocument(doc: unknown): ExpressionRef[] {
   const spec = isRec(doc) && isRec(doc.spec) ? doc.spec : undefined;
   const refs: ExpressionRef[] = [];
-  if (!spec || !Array.isArray(spec.slis)) return refs;
+  if (!spec) return refs;
+  if (Array.isArray(spec.enrich)) {
+    spec.enrich.forEach((entry, i) => {
+      if (isRec(entry) && isRec(entry.sample) && typeof entry.sample.keep === 'string') refs.push(sampleKeepRef(i, entry.sample.keep));
+    });
+  }
+  if (!Array.isArray(spec.slis)) return refs;
   spec.slis.forEach((sli, i) => {
     if (!isRec(sli)) return;
     const name = typeof sli.name === 'string' ? sli.name : `#${i}`;
@@ -42,8 +48,18 @@ export function expressionRefsOfDocument(doc: unknown): ExpressionRef[] {
   return refs;
 }
 
+/** The sample step's `keep` rule, checked like the SLI expressions. */
+function sampleKeepRef(i: number, source: string): ExpressionRef {
+  return { path: ['spec', 'enrich', i, 'sample', 'keep'], name: 'sample.keep', source };
+}
+
 /** The expressions of a loaded topology (a ratio SLI's `total` defaults to `true`). */
 export function expressionRefs(topology: Topology): ExpressionRef[] {
+  const sample = topology.enrich.flatMap((step, i) => (step.kind === 'sample' && step.keep !== undefined ? [sampleKeepRef(i, step.keep)] : []));
+  return [...sample, ...sliExpressionRefs(topology)];
+}
+
+function sliExpressionRefs(topology: Topology): ExpressionRef[] {
   return topology.slis.flatMap((sli, i): ExpressionRef[] => {
     const at = (kind: string, key: string, source: string): ExpressionRef => ({ path: ['spec', 'slis', i, kind, key], name: `${sli.name}.${key}`, source });
     if (sli.kind === 'ratio') return [at('ratio', 'good', sli.good), at('ratio', 'total', sli.total)];

@@ -123,6 +123,11 @@ function enrichProblems(spec: Rec, problems: Problem[]): void {
       problems.push({ path: ['spec', 'enrich', i, stepName], atKey: true, message: `step "${stepName}" already appears at spec.enrich[${seen.get(stepName)}]; each step runs at most once` });
     } else seen.set(stepName, i);
     if (stepName === 'pseudonymize') pseudonymized = true;
+    // Steps after it would not run on sampled-out events: sessions and identities would then
+    // depend on the sample. Sampling is what happens after enrichment, before the sink.
+    if (stepName === 'sample' && i !== steps.length - 1) {
+      problems.push({ path: ['spec', 'enrich', i, stepName], atKey: true, message: 'sample must be the last enrich step: the steps after it would not see the events it drops' });
+    }
   });
   steps.forEach((entry, i) => {
     if (!isRec(entry) || Object.keys(entry).length !== 1 || !isRec(entry.consent)) return;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ConsentStep, CorrelationStep, EnrichStep, EnrichStepKind, IdentityStep, PiiKind, PiiScanStep, PseudonymizeStep, SessionStep } from './types';
 import { field, positiveDuration, strictObject } from './primitives';
+import { sampleOptions } from './sample-options';
 
 export interface StepDefinition {
   readonly name: EnrichStepKind;
@@ -81,6 +82,7 @@ export const ENRICH_STEPS: readonly StepDefinition[] = Object.freeze([
   { name: 'pseudonymize', summary: 'replaces personal fields with keyed HMAC-SHA256 (kid:hex)', optionsSchema: pseudonymize },
   { name: 'consent', summary: 'strips, drops or dead-letters events whose consent field denies', optionsSchema: consent },
   { name: 'pii-scan', summary: 'finds e-mails, IPs, phones, card numbers and secrets in fields not declared personal', optionsSchema: piiScan },
+  { name: 'sample', summary: 'keeps events matching `keep`, the rest with probability `rate` (whole traces together)', optionsSchema: sampleOptions },
 ]);
 
 export function findStep(name: string): StepDefinition | undefined {

@@ -48,7 +48,17 @@ export interface PiiScanStep {
   kinds: PiiKind[];
   action: 'count' | 'pseudonymize' | 'deadletter';
 }
-export type EnrichStep = CorrelationStep | IdentityStep | SessionStep | PseudonymizeStep | ConsentStep | PiiScanStep;
+export interface SampleStep {
+  kind: 'sample';
+  /** CEL over the event: a match is always kept (errors, slow requests). */
+  keep?: string;
+  /** Probability of keeping any other event; with adaptive, the rate a group starts at. */
+  rate: number;
+  /** Fields (of the event or tracklane meta) whose values key the decision; [] = idempotency key. */
+  by: string[];
+  adaptive?: { targetPerSecond: number; by: string[]; minRate: number; maxGroups: number };
+}
+export type EnrichStep = CorrelationStep | IdentityStep | SessionStep | PseudonymizeStep | ConsentStep | PiiScanStep | SampleStep;
 export type EnrichStepKind = EnrichStep['kind'];
 
 export interface DedupeSpec { key: string; windowMs: number; onConflict: 'deadletter' | 'keep' | 'drop' }

@@ -1,12 +1,13 @@
 import type { PipelineEvent } from '../pipeline/event';
-import { isLive } from '../pipeline/event';
+import { countsForSlis } from '../pipeline/event';
 import { celScope, compileCel, type CelProgram, type CelScope } from '../expr/cel';
 import type { SliSpec } from '../topology/types';
 import type { SliObservation } from './bucket';
 import { seriesLabels } from './series-cap';
 
 // Which SLIs an event counts for, and how. Only events that go on (not dead-lettered, not
-// dropped as duplicates or for consent) and have an event time count.
+// dropped as duplicates or for consent) and have an event time count. Events the sample step
+// left out count as if kept: SLIs are computed before sampling, so SLOs stay exact.
 // - ratio SLI: counted when `total` holds; good when `good` also holds.
 // - latency SLI: counted when `filter` holds (or there is none) and `field` is a number;
 //   good when the value is <= threshold; the value feeds the window's DDSketch.
@@ -53,7 +54,7 @@ export class SliClassifier {
   classify(events: readonly PipelineEvent[]): SliObservation[] {
     const out: SliObservation[] = [];
     for (const ev of events) {
-      if (!isLive(ev) || ev.eventTime === undefined || !ev.record) continue;
+      if (!countsForSlis(ev) || ev.eventTime === undefined || !ev.record) continue;
       const record = ev.record;
       const scope = celScope(record); // one per event, shared by every SLI's expressions
       for (const s of this.slis) {

@@ -28,7 +28,7 @@ export type Enriched = Record<string, unknown> & {
   tracklane: {
     correlation_id: string; correlation_generated: boolean; user_id: string | null; anonymous_id: string | null; session_id: string | null;
     event_time: number; source: { topic: string; partition: number; offset: number; schema_id: number; schema_version: number };
-    steps: string[]; pseudonymized: string[]; pseudonym_key_id: string | null;
+    steps: string[]; pseudonymized: string[]; pseudonym_key_id: string | null; sample_weight?: number | null;
   };
 };
 export type { DeadLetter };

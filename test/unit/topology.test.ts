@@ -460,7 +460,7 @@ describe('docs/topology.md', () => {
 
   it('documents every enrichment step and its options', () => {
     for (const step of ENRICH_STEPS) expect(text).toContain(`\`${step.name}\``);
-    expect(KNOWN_STEP_NAMES).toEqual(['correlation', 'identity', 'session', 'pseudonymize', 'consent', 'pii-scan']);
+    expect(KNOWN_STEP_NAMES).toEqual(['correlation', 'identity', 'session', 'pseudonymize', 'consent', 'pii-scan', 'sample']);
   });
 
   it('documents every default', () => {
