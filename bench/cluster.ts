@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { registryOptionsFromEnv } from '../src/decode/registry';
 import type { RedisClient } from '../src/state/redis';
+import { deleteKeysWithPrefix } from '../src/state/scan';
 
 export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
@@ -127,12 +128,7 @@ export async function cleanUp(kafka: Kafka, redis: RedisClient | undefined, l: L
   if (redis) {
     for (const prefix of l.redisPrefixes) {
       try {
-        let cursor = '0';
-        do {
-          const [next, found] = await (redis as import('ioredis').Redis).scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-          cursor = next;
-          if (found.length) await redis.unlink(...found);
-        } while (cursor !== '0');
+        await deleteKeysWithPrefix(redis, prefix);
       } catch (err) {
         problems.push(`redis ${prefix}: ${(err as Error).message}`);
       }

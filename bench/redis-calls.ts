@@ -7,6 +7,7 @@
 import { Pipeline, Redis } from 'ioredis';
 import type { Keys } from '../src/state/keys';
 import type { RedisClient } from '../src/state/redis';
+import { deleteKeysWithPrefix } from '../src/state/scan';
 
 let roundTrips = 0;
 const byCommand = new Map<string, number>();
@@ -80,10 +81,5 @@ export async function usedMemory(redis: RedisClient): Promise<number> {
 
 /** Deletes every key under a bench run's prefix (SCAN + UNLINK, so the server never blocks). */
 export async function deletePrefix(redis: RedisClient, k: Keys): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await (redis as Redis).scan(cursor, 'MATCH', `${k.prefix}:*`, 'COUNT', 5000);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, `${k.prefix}:`);
 }

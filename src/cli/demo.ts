@@ -14,6 +14,7 @@ import { PRODUCER_OPTIONS } from '../sink/producer';
 import { createKafka } from '../source/kafka';
 import { createRedis, waitUntilReady } from '../state/redis';
 import { keys } from '../state/keys';
+import { deleteKeysWithPrefix } from '../state/scan';
 import { loadTopology } from '../topology/load';
 import type { Topology } from '../topology/types';
 import { action } from './command';
@@ -33,12 +34,7 @@ async function reset(topology: Topology): Promise<void> {
   await admin.disconnect();
   const redis = createRedis();
   await waitUntilReady(redis);
-  const pattern = `${keys(topology.name).prefix}:*`;
-  for (let cursor = '0'; ; ) {
-    const [next, found] = await (redis as import('ioredis').Redis).scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (found.length) await redis.del(...found);
-    if ((cursor = next) === '0') break;
-  }
+  await deleteKeysWithPrefix(redis, `${keys(topology.name).prefix}:`);
   redis.disconnect();
   // Topic deletion is asynchronous in Kafka; wait until the names are free again.
   for (let i = 0; i < 50; i++) {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { PipelineEvent, StageContext } from '../../src/pipeline/event';
 import type { SourceSpec, Topology } from '../../src/topology/types';
 import { logger } from '../../src/observability/logger';
 import type { RedisClient } from '../../src/state/redis';
+import { deleteKeysWithPrefix } from '../../src/state/scan';
 
 // Hand-built pipeline events and contexts for stage tests, plus Redis test hygiene:
 // a random topology name per test file and deletion of its keys afterwards.
@@ -82,18 +82,7 @@ export function makeContext(topologyName: string): StageContext {
 
 /** Deletes every key under a keys() prefix such as `tltest:{t-abc}`. */
 export async function deleteKeys(redis: RedisClient, prefix: string): Promise<number> {
-  // A plain client for SCAN: the engine's client may be a Cluster.
-  const plain = redis instanceof Redis ? redis : new Redis(REDIS_URL);
-  let cursor = '0';
-  let deleted = 0;
-  const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
-  do {
-    const [next, found] = await plain.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) deleted += await plain.unlink(...found);
-  } while (cursor !== '0');
-  if (plain !== redis) plain.disconnect();
-  return deleted;
+  return deleteKeysWithPrefix(redis, `${prefix}:`);
 }
 
 /** Counts commands the client sends (every script call, pipeline entry or plain command). */

@@ -29,7 +29,7 @@ afterAll(async () => {
   await admin.connect();
   await admin.deleteGroups(leftovers.groups).catch(() => undefined);
   await admin.disconnect();
-}, 60_000);
+}, 5 * 60_000);
 
 describe('golden pipeline cases', () => {
   it('finds the cases', () => {

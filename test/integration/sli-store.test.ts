@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { keys as makeKeys } from '../../src/state/keys';
 import { createMetrics } from '../../src/observability/metrics';
 import { createRedis, waitUntilReady, type RedisClient } from '../../src/state/redis';
+import { deleteKeysWithPrefix } from '../../src/state/scan';
 import { SloObserver } from '../../src/slo/observer';
 import { sliWindowType, type SliWindow } from '../../src/slo/records';
 import { SloStore } from '../../src/slo/store';
@@ -55,12 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, found] = await (redis as import('ioredis').Redis).scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await redis.del(...found);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, `${PREFIX}:`);
   redis.disconnect();
   redis2.disconnect();
 });
@@ -302,6 +298,7 @@ describe('SloObserver (what the consume loop calls per batch)', () => {
     const base = setup([okSli], [slo('ok')]);
     const topology = {
       ...base.topology,
+      enrich: [],
       outputs: { enriched: { topic: 'e' }, deadLetter: { topic: 'd' }, metrics: { topic: 'm' }, alerts: { topic: 'a', format: 'json' as const } },
     } as unknown as Topology;
     const observer = new SloObserver({ topology, redis, keys: base.keys, schemaIds: { sliWindow: 7 }, now: () => 1_000 });
@@ -360,6 +357,7 @@ describe('metrics with several instances (issue 15)', () => {
     const base = setup([regionSli], [slo('ok')]);
     const topology = {
       ...base.topology,
+      enrich: [],
       outputs: { enriched: { topic: 'e' }, deadLetter: { topic: 'd' }, metrics: { topic: 'm' }, alerts: { topic: 'a', format: 'json' as const } },
     } as unknown as Topology;
     const mA = createMetrics(topology.name, ['region']);
