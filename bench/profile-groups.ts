@@ -11,6 +11,8 @@ export interface GroupTime {
   share: number;
   /** Distinct functions in the group that took samples. */
   functions: number;
+  /** For node internals: ms by the group of the nearest caller outside Node's code. */
+  calledFrom?: Map<string, number>;
 }
 
 /** The group of one call frame's script: `url` as a profile holds it (file:// URL, path or node:...). */
@@ -21,7 +23,7 @@ export function groupOf(url: string, functionName: string, root: string): string
     if (functionName === '(program)' || functionName === '(root)') return functionName;
     return 'V8 builtins';
   }
-  if (url.startsWith('node:') || url.startsWith('internal/')) return 'node internals';
+  if (url.startsWith('node:')) return 'node internals';
   const file = url.replace(/^file:\/\//, '');
   const nm = file.lastIndexOf('/node_modules/');
   if (nm >= 0) {
@@ -35,17 +37,28 @@ export function groupOf(url: string, functionName: string, root: string): string
   return 'other';
 }
 
-/** Self-time rows (from selfTimes) summed per group, largest first. */
+/**
+ * Self-time rows (from selfTimes) summed per group, largest first. A builtin's time goes to
+ * the group of the script that called it (its owners), so a function can count in several.
+ */
 export function groupSelfTimes(rows: SelfTime[], root: string): GroupTime[] {
   const acc = new Map<string, GroupTime>();
   let total = 0;
   for (const r of rows) {
-    const group = groupOf(r.url, r.name, root);
-    const g = acc.get(group) ?? { group, ms: 0, share: 0, functions: 0 };
-    g.ms += r.ms;
-    g.functions += 1;
-    total += r.ms;
-    acc.set(group, g);
+    for (const [url, ms] of r.owners) {
+      const group = groupOf(url, r.name, root);
+      const g = acc.get(group) ?? { group, ms: 0, share: 0, functions: 0 };
+      g.ms += ms;
+      g.functions += 1;
+      total += ms;
+      acc.set(group, g);
+    }
+    for (const [url, ms] of r.nodeCallers) {
+      const g = acc.get('node internals')!;
+      const from = url ? groupOf(url, '', root) : 'no caller';
+      g.calledFrom ??= new Map();
+      g.calledFrom.set(from, (g.calledFrom.get(from) ?? 0) + ms);
+    }
   }
   const groups = [...acc.values()].sort((a, b) => b.ms - a.ms);
   for (const g of groups) g.share = total ? g.ms / total : 0;
