@@ -1,19 +1,31 @@
-// Top self-time functions of a V8 .cpuprofile (from `node --cpu-prof`), optionally only
-// within the first engine run of a bench result file (its profileWindowUs):
+// Top self-time functions of a V8 .cpuprofile (from `node --cpu-prof` or `tracklane bench
+// --engine-only --profile`), summed by src folder / package first, optionally only within the
+// first engine run of a bench result file (its profileWindowUs):
 //
 //   node dist/bench/profile-top.js PROFILE.cpuprofile [RESULT.json] [top=15]
 //
 // Both the profile and profileWindowUs count monotonic-clock microseconds.
 import fs from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from '../src/package-root';
+import { groupSelfTimes } from './profile-groups';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number }
 interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+export interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
 
 export interface SelfTime {
   name: string;
   where: string;
+  /** The script as the profile names it (for grouping). */
+  url: string;
+  /**
+   * ms by the script the time belongs to: the function's own, or for a V8 builtin or
+   * generated code (no script, e.g. avsc's compiled writers) its nearest caller's.
+   */
+  owners: Map<string, number>;
+  /** Of the time owned by Node's own code (node:...): ms by the nearest caller outside it. */
+  nodeCallers: Map<string, number>;
   ms: number;
   share: number;
   /** The nearest caller outside Node's own code and kafkajs/avsc internals, by time. */
@@ -28,6 +40,8 @@ function where(url: string, line: number): string {
   return `${short}:${line + 1}`;
 }
 
+const UNOWNED = new Set(['(garbage collector)', '(program)', '(root)']);
+
 export function selfTimes(p: Profile, window?: { from: number; to: number }): { total: number; rows: SelfTime[] } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -38,6 +52,13 @@ export function selfTimes(p: Profile, window?: { from: number; to: number }): { 
       if (f.url.includes('/dist/') && f.functionName) return `${f.functionName} ${where(f.url, f.lineNumber)}`;
     }
     return '?';
+  };
+  const ownerOf = (id: number, skipNode = false): string => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const url = byId.get(cur)!.callFrame.url;
+      if (url && !(skipNode && url.startsWith('node:'))) return url;
+    }
+    return '';
   };
   const acc = new Map<string, SelfTime>();
   let t = p.startTime;
@@ -52,8 +73,15 @@ export function selfTimes(p: Profile, window?: { from: number; to: number }): { 
     const name = node.callFrame.functionName || '(anonymous)';
     const w = where(node.callFrame.url, node.callFrame.lineNumber);
     const key = `${name} ${w}`;
-    const row = acc.get(key) ?? { name, where: w, ms: 0, share: 0, callers: new Map() };
+    const row = acc.get(key) ?? { name, where: w, url: node.callFrame.url, ms: 0, share: 0, callers: new Map(), owners: new Map(), nodeCallers: new Map() };
     row.ms += dt;
+    // GC and (program) belong to nobody's script, whatever was on the stack.
+    const owner = UNOWNED.has(name) ? '' : ownerOf(node.id);
+    row.owners.set(owner, (row.owners.get(owner) ?? 0) + dt);
+    if (owner.startsWith('node:')) {
+      const app = ownerOf(node.id, true);
+      row.nodeCallers.set(app, (row.nodeCallers.get(app) ?? 0) + dt);
+    }
     const caller = callerOf(node.id);
     row.callers.set(caller, (row.callers.get(caller) ?? 0) + dt);
     total += dt;
@@ -64,6 +92,31 @@ export function selfTimes(p: Profile, window?: { from: number; to: number }): { 
   return { total, rows };
 }
 
+const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
+const msCol = (ms: number) => `${Math.round(ms).toLocaleString('en-US').padStart(7)} ms`;
+
+/** The table a profile reads as: busy time by src folder / package, then the top functions. */
+export function formatProfile(profile: Profile, window: { from: number; to: number } | undefined, top: number, root = packageRoot()): string {
+  const { total, rows } = selfTimes(profile, window);
+  const lines = [
+    `busy (non-idle) time ${(total / 1000).toFixed(2)} s${window ? ' in the engine run' : ''}; self time by src folder / package`,
+    '(V8 builtins and generated code, which have no script, count for their nearest caller that has one):',
+  ];
+  if (window && !rows.length) lines.push(`  no samples between ${window.from} and ${window.to} µs (profile spans ${profile.startTime}-${profile.endTime}): another clock?`);
+  for (const g of groupSelfTimes(rows, root)) {
+    const via = [...(g.calledFrom ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    const from = via.length ? `; called from ${via.map(([k, ms]) => `${k} ${Math.round((ms / g.ms) * 100)}%`).join(', ')}` : '';
+    lines.push(`${pct(g.share)}  ${msCol(g.ms)}  ${g.group} (${g.functions} function${g.functions === 1 ? '' : 's'}${from})`);
+  }
+  lines.push(`top ${top} functions by self time:`);
+  for (const r of rows.slice(0, top)) {
+    const best = [...r.callers].sort((a, b) => b[1] - a[1])[0];
+    const via = best && best[0] !== '?' && !`${r.name} ${r.where}`.startsWith(best[0]) ? `  <- ${best[0]} (${Math.round((best[1] / r.ms) * 100)}%)` : '';
+    lines.push(`${pct(r.share)}  ${msCol(r.ms)}  ${r.name}  ${r.where}${via}`);
+  }
+  return lines.join('\n');
+}
+
 if (require.main === module) {
   const [profileFile, resultFile, topArg] = process.argv.slice(2);
   if (!profileFile) {
@@ -72,11 +125,5 @@ if (require.main === module) {
   }
   const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8')) as Profile;
   const window = resultFile ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { profileWindowUs?: { from: number; to: number } }).profileWindowUs : undefined;
-  const { total, rows } = selfTimes(profile, window);
-  process.stdout.write(`busy (non-idle) time ${(total / 1000).toFixed(2)} s${window ? ' in the engine run' : ''}; top self time:\n`);
-  for (const r of rows.slice(0, Number(topArg ?? 15))) {
-    const top = [...r.callers].sort((a, b) => b[1] - a[1])[0];
-    const via = top && top[0] !== '?' && !`${r.name} ${r.where}`.startsWith(top[0]) ? `  <- ${top[0]} (${Math.round((top[1] / r.ms) * 100)}%)` : '';
-    process.stdout.write(`${(r.share * 100).toFixed(1).padStart(5)}%  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}  ${r.where}${via}\n`);
-  }
+  process.stdout.write(formatProfile(profile, window, Number(topArg ?? 15)) + '\n');
 }

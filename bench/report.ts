@@ -61,7 +61,10 @@ export function formatReport(r: BenchReport): string {
     const out = m.engine.outcome;
     lines.push(`  ${spread}; engine outcome: ${n(out.enriched)} enriched, ${n(out.duplicates)} duplicates, ${Object.entries(out.deadLettered).map(([k, v]) => `${n(v)} ${k}`).join(', ') || '0 dead letters'}`);
     const st = Object.entries(m.engine.stageSeconds).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ');
-    lines.push(`  slowest stages (total over the run): ${st}`, '');
+    lines.push(`  slowest stages (total over the run): ${st}`);
+    // Engine-only runs have no pass-through in the process, so these are the engine's plus the harness's.
+    if (o.engineOnly) lines.push(`  engine RSS, measured in this process (the engine runs in the bench's process): ${n(m.engine.rssBeforeMb)} MB before the run (after a GC), peak ${n(m.engine.peakRssMb)} MB`);
+    lines.push('');
   }
   if (r.modes.length) {
     const ages = r.modes.map((m) => `${m.delivery} ${n(m.engine.backlogAgeSeconds, 1)} s`).join(', ');

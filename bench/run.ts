@@ -13,6 +13,7 @@ import { createKafka } from '../src/source/kafka';
 import { createRedis, waitUntilReady, type RedisClient } from '../src/state/redis';
 import type { Delivery } from '../src/topology/types';
 import { cleanUp, createTopic, leftovers, withAdmin } from './cluster';
+import type { CpuProfiler } from './cpu-profiler';
 import { runEngine, runPassThrough, type BenchContext, type EngineRunResult, type RunResult } from './engine-run';
 import { consumerPerf, producerPerf, type ConsumerPerf, type ProducerPerf } from './kafka-perf';
 import { produceBacklog } from './produce';
@@ -31,6 +32,8 @@ export interface BenchOptions {
   chunkSize: number;
   /** Only the pre-produce and one engine run at full speed (for profiling). */
   engineOnly: boolean;
+  /** With engineOnly: V8's sampling profiler ran in this process during the engine run (it costs some CPU). */
+  profile?: boolean;
   seed: number;
   /** Wall-clock cap of each half-rate run. */
   pacedSeconds: number;
@@ -93,7 +96,8 @@ async function checkStack(kafka: Kafka, redis: RedisClient): Promise<void> {
   });
 }
 
-export async function runBench(o: BenchOptions, signal: AbortSignal): Promise<BenchReport> {
+/** `profiler`, with engineOnly: switched on just before the engine run and off after it. */
+export async function runBench(o: BenchOptions, signal: AbortSignal, profiler?: CpuProfiler): Promise<BenchReport> {
   // The engine logs on stdout; the bench's table is what belongs there.
   const logs = captureLogs();
   const env = process.env;
@@ -134,7 +138,8 @@ export async function runBench(o: BenchOptions, signal: AbortSignal): Promise<Be
     const backlog = { topic: input, produced };
 
     if (o.engineOnly) {
-      const engine = await runEngine(ctx, { label: `engine ${o.deliveries[0]}`, delivery: o.deliveries[0], input: backlog });
+      await profiler?.start();
+      const engine = await runEngine(ctx, { label: `engine ${o.deliveries[0]}`, delivery: o.deliveries[0], input: backlog }).finally(() => profiler?.stop());
       report.profileWindowUs = engine.windowUs;
       report.modes.push({ delivery: o.deliveries[0], passThrough: [], engine, ratios: {}, targets: {} });
       return report;

@@ -1,8 +1,11 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors';
 import type { Delivery } from '../topology/types';
 import { action, parsePositiveInt } from './command';
+import { CpuProfiler } from '../../bench/cpu-profiler';
+import { formatProfile } from '../../bench/profile-top';
 import { formatReport, writeReport } from '../../bench/report';
 import { runBench } from '../../bench/run';
 
@@ -20,6 +23,8 @@ interface BenchFlags {
   pacedSeconds: string;
   seed: string;
   engineOnly?: boolean;
+  profile?: boolean;
+  top: string;
 }
 
 function fraction(text: string, flag: string): number {
@@ -50,10 +55,15 @@ export function registerBench(program: Command): void {
     .option('--paced-seconds <n>', 'length cap of each half-rate run', '60')
     .option('--seed <n>', 'workload seed', '7')
     .option('--engine-only', 'produce the input and run the engine once at full speed, nothing else (for profiling)')
+    .option('--profile', 'with --engine-only: CPU-profile the engine run, write <timestamp>.cpuprofile, print self time by src folder')
+    .option('--top <n>', 'functions listed with --profile', '15')
     .action(
       action(async (flags: BenchFlags, cmd: Command) => {
         const explicitEvents = cmd.getOptionValueSource('events') === 'cli';
         const events = flags.quick && !explicitEvents ? QUICK_EVENTS : parsePositiveInt(flags.events, '--events');
+        if (flags.profile && !flags.engineOnly) throw new UserError('--profile needs --engine-only (a profile of one engine run, without the baselines)');
+        const top = parsePositiveInt(flags.top, '--top');
+        const profiler = flags.profile ? new CpuProfiler() : undefined;
         const abort = new AbortController();
         const onSigint = () => {
           process.stderr.write('interrupted: cleaning up (Ctrl-C again to leave now)\n');
@@ -73,13 +83,22 @@ export function registerBench(program: Command): void {
               pacedSeconds: parsePositiveInt(flags.pacedSeconds, '--paced-seconds'),
               seed: parsePositiveInt(flags.seed, '--seed'),
               engineOnly: !!flags.engineOnly,
+              profile: !!profiler,
             },
             abort.signal,
+            profiler,
           );
           process.stdout.write(formatReport(report) + '\n');
           const files = writeReport(report, path.resolve(flags.out));
           const shown = (f: string) => (path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f));
-          process.stdout.write(`written: ${shown(files.json)}, ${shown(files.svg)}\n`);
+          const written = [shown(files.json), shown(files.svg)];
+          if (profiler?.profile) {
+            const file = files.json.replace(/\.json$/, '.cpuprofile');
+            fs.writeFileSync(file, JSON.stringify(profiler.profile));
+            written.push(shown(file));
+            process.stdout.write('\n' + formatProfile(profiler.profile, report.profileWindowUs, top) + '\n');
+          }
+          process.stdout.write(`written: ${written.join(', ')}\n`);
         } finally {
           process.removeListener('SIGINT', onSigint);
         }
