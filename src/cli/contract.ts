@@ -109,7 +109,7 @@ export async function checkRegistered(topology: Topology, sources: SourceSpec[],
     }
   }
   const subjects = sources.filter((s) => s.format === 'avro').map((s) => s.subject);
-  return { problems, notes, summary: `${topology.name}: ${checked} registered version${checked === 1 ? '' : 's'} of ${subjects.join(', ')} meet the contract` };
+  return { problems, notes, summary: `${topology.name}: ${checked} registered version${checked === 1 ? '' : 's'} of ${subjects.join(', ')} meet${checked === 1 ? 's' : ''} the contract` };
 }
 
 /**
