@@ -81,7 +81,7 @@ const typeLabel = (t: avro.Type): string => JSON.stringify(t.schema());
  * and go with defaults; that is ordinary schema evolution.)
  */
 export function unwrittenKeyProblems(source: SourceSpec, reader: ContractSchema, writer: ContractSchema): string[] {
-  const written = new Set(writer.type.fields.flatMap((f) => [f.name, ...f.aliases]));
+  const written = new Set(writer.type.fields.map((f) => f.name));
   const problems: string[] = [];
   for (const [what, name] of [['idempotency key', source.idempotencyKey], ['event time', source.eventTime.field]] as const) {
     const inReader = reader.type.fields.find((f) => f.name === name);
