@@ -43,6 +43,7 @@ const STACK = ['TRACKLANE_STACK_DIR', 'TRACKLANE_STACK_TIMEOUT', 'TRACKLANE_KAFK
 export const COMMAND_ENV: Record<string, string[]> = {
   stack: STACK,
   check: [],
+  contract: [...REGISTRY, ...LOG],
   init: [...KAFKA, ...REGISTRY, ...LOG],
   run: [...KAFKA, ...REGISTRY, ...REDIS, 'TRACKLANE_PSEUDONYM_KEYS', 'TRACKLANE_METRICS_PORT', 'TRACKLANE_CONSUMER_RESTART_TIMEOUT', ...LOG],
   produce: [...KAFKA, ...REGISTRY, ...LOG],

@@ -5,6 +5,7 @@ import { registerBench } from './bench';
 import { registerCheck } from './check';
 import { registerCompletion } from './completion';
 import { registerConsume } from './consume';
+import { registerContract } from './contract';
 import { registerDemo } from './demo';
 import { attachEnvHelp } from './env-help';
 import { registerInit } from './init';
@@ -25,6 +26,7 @@ export function createProgram(): Command {
 
   registerStack(program);
   registerCheck(program);
+  registerContract(program);
   registerInit(program);
   registerRun(program);
   registerProduce(program);

@@ -177,6 +177,24 @@ export class Registry {
     return { id: body.id, version: body.version, schema: body.schema, schemaType: body.schemaType ?? 'AVRO' };
   }
 
+  /** Every registered version of a subject, oldest first; [] when the subject does not exist. */
+  async versions(subject: string): Promise<SubjectVersion[]> {
+    const base = `/subjects/${encodeURIComponent(subject)}/versions`;
+    const list = await this.get(base);
+    if (list.status === 404) return [];
+    if (list.status !== 200 || !Array.isArray(list.body)) throw new InfrastructureError('registry', `schema registry answered ${list.status} listing versions of ${subject}`);
+    const numbers = (list.body as unknown[]).filter((n): n is number => typeof n === 'number').sort((a, b) => a - b);
+    const found: SubjectVersion[] = [];
+    for (const n of numbers) {
+      const res = await this.get(`${base}/${n}`);
+      if (res.status === 404) continue; // deleted between the two requests
+      if (res.status !== 200) throw new InfrastructureError('registry', `schema registry answered ${res.status} for ${subject} v${n}`);
+      const body = res.body as { id: number; version: number; schema: string; schemaType?: string };
+      found.push({ id: body.id, version: body.version, schema: body.schema, schemaType: body.schemaType ?? 'AVRO' });
+    }
+    return found;
+  }
+
   /**
    * Registers (or finds) a schema under a subject; idempotent, so a request that got no answer
    * is simply sent again. Each attempt is bounded: the registry client sets no timeout, and a
