@@ -39,6 +39,7 @@ export function createMetrics(topology: string, sliLabelNames: readonly string[]
       'Values the pii-scan step found, per field (JSON pointer, array indexes as *) and kind; never the value',
       ['field', 'kind'],
     ),
+    sessionEvicted: counter('tracklane_session_evicted_total', 'Sessions dropped because their key reached session.maxSessionsPerKey'),
     identityMergeBlocked: counter('tracklane_identity_merge_blocked_total', 'Identity links refused: the anonymous id already links to the maximum number of users'),
     deliveryLatency: new client.Histogram({
       name: 'tracklane_event_delivery_latency_seconds',

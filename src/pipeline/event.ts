@@ -1,6 +1,7 @@
 import type { DeadLetterReason } from '../errors';
 import type { SourceSpec, Topology } from '../topology/types';
 import type { Logger } from '../observability/logger';
+import type { OutputMessage } from '../sink/output';
 
 /** The `tracklane` field of an enriched event (DESIGN.md section 6). */
 export interface TracklaneMeta {
@@ -66,6 +67,14 @@ export interface StageContext {
   topology: Topology;
   instanceId: string;
   log: Logger;
+  /**
+   * Records a stage adds to this batch's delivery besides the per-event outputs (e.g.
+   * tracklane.SessionMerged). Fresh for every pass over the batch, delivered (and, with
+   * exactly-once, committed) together with it.
+   */
+  extraOutputs?: OutputMessage[];
+  /** Offset of the first record of the batch (input partition), also when a stage runs event by event. */
+  firstOffset?: string;
 }
 
 /**
