@@ -1,7 +1,7 @@
 import avro from 'avsc';
 import { readPackageSchema } from '../package-root';
 import { writeAvroFrame } from '../decode/wire';
-import type { OutputMessage } from '../sink/output';
+import type { OutputMessage } from '../pipeline/event';
 
 /** tracklane.SessionMerged (DESIGN.md section 6): metrics topic, key `session|<session_id>`. */
 export interface SessionMerged {

@@ -1,7 +1,6 @@
 import type { DeadLetterReason } from '../errors';
 import type { SourceSpec, Topology } from '../topology/types';
 import type { Logger } from '../observability/logger';
-import type { OutputMessage } from '../sink/output';
 
 /** The `tracklane` field of an enriched event (DESIGN.md section 6). */
 export interface TracklaneMeta {
@@ -61,6 +60,15 @@ export function isLive(ev: PipelineEvent): boolean {
 
 export function fail(ev: PipelineEvent, failure: Failure): void {
   if (!ev.failure) ev.failure = failure;
+}
+
+/** A record for one of the topology's output topics, ready for kafkajs (re-exported by sink/output). */
+export interface OutputMessage {
+  topic: string;
+  key: Buffer | string | null;
+  value: Buffer;
+  headers?: Record<string, Buffer | string>;
+  partition?: number;
 }
 
 export interface StageContext {
