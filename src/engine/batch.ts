@@ -59,11 +59,11 @@ export class BatchConductor {
   async handle(chunk: Chunk): Promise<void> {
     const source = this.sources.get(chunk.topic)!;
     const commit: PartitionCommit = { topic: chunk.topic, partition: chunk.partition, nextOffset: chunk.nextOffset };
-    const ctx: StageContext = { topology: this.o.topology, instanceId: this.o.instanceId, log: this.o.log };
     // Stages that threw on the whole batch, run event by event on the next pass.
     const isolate = new Set<string>();
     for (;;) {
       const events = chunk.messages.map((m) => toPipelineEvent(source, chunk.topic, chunk.partition, m));
+      const ctx: StageContext = { topology: this.o.topology, instanceId: this.o.instanceId, log: this.o.log, extraOutputs: [], firstOffset: chunk.messages[0]?.offset };
       try {
         await this.o.pipeline.process(events, ctx, isolate);
       } catch (err) {
@@ -74,6 +74,7 @@ export class BatchConductor {
         continue;
       }
       const messages = this.o.outputs.build(events);
+      messages.push(...ctx.extraOutputs!);
       for (const observer of this.o.observers) messages.push(...(await observer.observe(events, commit)));
       await this.delivery!.deliver(messages, commit);
       this.countDelivered(events);

@@ -7,6 +7,7 @@ import { createDecodeStage } from '../decode/stage';
 import { createDedupeStage } from '../dedupe/stage';
 import { createLineageStep } from '../enrich/lineage';
 import { STATEFUL_STEPS, createStep } from '../enrich/steps';
+import { registerSessionMerged } from '../enrich/session-merged';
 import { readerVariables } from '../expr/schema-types';
 import { startHttpServer } from '../observability/http';
 import { logger } from '../observability/logger';
@@ -135,7 +136,11 @@ export class Engine {
       this.redis = createRedis({ env, log: this.log, connectionName: `tracklane-${topology.name}` });
       await waitUntilReady(this.redis);
     }
-    const deps = { topology, metrics: this.metrics, redis: this.redis, keys, env };
+    const metricsTopic = topology.outputs.metrics?.topic;
+    const sessionMerged = metricsTopic && topology.enrich.some((s) => s.kind === 'session')
+      ? await withRetry(() => registerSessionMerged(registry, metricsTopic), { log: this.log, what: 'register SessionMerged', signal: AbortSignal.timeout(60_000) })
+      : undefined;
+    const deps = { topology, metrics: this.metrics, redis: this.redis, keys, env, sessionMerged };
     const stages: PlacedStage[] = [{ path: 'decode', stage: createDecodeStage(registry, readers) }, { path: 'validate', stage: createValidateStage() }];
     // Dedupe before enrichment: a duplicate must not link identities or extend sessions.
     if (topology.dedupe) {

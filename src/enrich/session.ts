@@ -4,20 +4,28 @@ import type { IdentityStep, SessionStep } from '../topology/types';
 import type { Keys } from '../state/keys';
 import { loadScripts, type RedisClient } from '../state/redis';
 import { blockedSet } from './identity';
+import { sessionMergedMessage, type SessionMerged, type SessionMergedTarget } from './session-merged';
 
-// Sessionization by inactivity gap, in event time, one script call per batch.
+// Sessionization by inactivity gap, in event time, one script call per batch. The rules are
+// Kafka Streams' session windows (session-n.lua has them in full):
 //
-// The session id is derived, not random: sha256(topology, by-field=value, session start),
-// where the start is the event time of the session's first event. Re-processing the same
-// input after a crash therefore assigns the same ids (see session-n.lua for why the state
-// already written by the first pass gives the same answer).
-//
-// Out-of-order events: one that falls inside a known session's time range, or within the
-// gap of its nearest session, joins it. A session's start never moves backwards, even when
-// an earlier event joins it, because its id was already handed out; its time range does
-// grow, which is what keeps replays stable. Events farther back than any kept session start
-// a session of their own (id from their own time). Only the newest SESSIONS_KEPT sessions per
-// key are kept; an event replayed after its session was evicted may get a different id.
+// - A session is a group of one key's events whose neighbours are at most `gap` apart. An
+//   event within gap of two sessions merges them; a late event before a session's start
+//   moves the start earlier. So the final sessions depend only on the events, not on the
+//   order they arrived in (the SDK keys records by event id: one user's events are spread
+//   over partitions and arrive in any order).
+// - The session id is derived: sha256(topology, by-field=value, start), start = the event
+//   time of the session's first event. A merge or a moved start changes the id: the stage
+//   then adds a tracklane.SessionMerged record (old ids -> new id, start, end) to the batch's
+//   delivery, on the metrics topic. An enriched event keeps the id it got when it was
+//   processed; the SessionMerged records say what those ids became.
+// - Events older than the key's highest event time minus windows.allowedLateness are late:
+//   sessions that old are final, a late event changes none (it takes the session that holds
+//   it, or an id from its own time).
+// - At most step.maxSessionsPerKey sessions per key; beyond it the oldest is dropped and
+//   onEvicted is called (tracklane_session_evicted_total).
+// - A replay of the same batch after a crash (same partition and offsets) gets the replies of
+//   the first pass from a per-partition ledger, so it emits the same ids and merges.
 //
 // The by-value: the first usable value among step.by. For the identity fields ('user_id' /
 // 'anonymous_id' and the identity step's own field names) the identity stage's result
@@ -25,12 +33,18 @@ import { blockedSet } from './identity';
 // id sessionizes anonymous events with the user's. Values are namespaced by field name
 // (user "42" and anonymous id "42" are different sessions). No usable value: session_id null.
 
-export const SESSIONS_KEPT = 8;
+export const DEFAULT_MAX_SESSIONS_PER_KEY = 1000;
 const DAY_MS = 86_400_000;
 
 export interface SessionOptions {
   /** The topology's identity step, when it has one: its field names and blocked values apply here too. */
   identity?: IdentityStep;
+  /** windows.allowedLateness of the topology (ms): how far back a late event may still change sessions. */
+  allowedLatenessMs?: number;
+  /** Where tracklane.SessionMerged records go; without it (no metrics output) merges are only in state and the debug log. */
+  merged?: SessionMergedTarget;
+  onEvicted?: (count: number) => void;
+  now?: () => number;
 }
 
 /** Deterministic session id: 32 hex chars of sha256(topology, by key, start). */
@@ -49,7 +63,10 @@ export function createSessionStage(redis: RedisClient, keys: Keys, step: Session
   const userFields = new Set(['user_id', ...(opts.identity ? [opts.identity.userId] : [])]);
   const anonFields = new Set(['anonymous_id', ...(opts.identity ? [opts.identity.anonymousId] : [])]);
   const gapMs = Math.max(0, Math.round(step.gapMs));
-  const head = [String(gapMs), String(sessionTtlMs(gapMs)), String(SESSIONS_KEPT)];
+  const latenessMs = Math.max(0, Math.round(opts.allowedLatenessMs ?? 0));
+  const keep = Math.max(1, Math.floor(step.maxSessionsPerKey ?? DEFAULT_MAX_SESSIONS_PER_KEY));
+  const head = [String(gapMs), String(sessionTtlMs(gapMs + latenessMs)), String(keep), String(latenessMs)];
+  const now = opts.now ?? Date.now;
 
   function usable(value: unknown): string | null {
     if (typeof value === 'number' || typeof value === 'bigint') value = String(value);
@@ -79,7 +96,7 @@ export function createSessionStage(redis: RedisClient, keys: Keys, step: Session
     async process(batch, ctx) {
       const pending: { ev: PipelineEvent; by: string }[] = [];
       const redisKeys: string[] = [];
-      const args = [...head];
+      const args = [...head, ctx.firstOffset ?? batch[0]?.offset ?? '0'];
       for (const ev of batch) {
         if (!isLive(ev)) continue;
         ev.meta.steps.push('session');
@@ -89,14 +106,28 @@ export function createSessionStage(redis: RedisClient, keys: Keys, step: Session
         if (by === null || !Number.isFinite(t)) continue;
         pending.push({ ev, by });
         redisKeys.push(keys.session(by));
-        args.push(String(Math.round(t)));
+        args.push(String(Math.round(t)), ev.offset);
       }
       if (pending.length === 0) return;
-      const starts = (await scripts.run('session', redisKeys, args, 'session script')) as number[];
+      // A batch is one input partition (the ledger that makes replays answer the same).
+      const ledger = keys.sessionLedger(batch[0].topic, batch[0].partition);
+      const [starts, merges, evicted] = (await scripts.run('session', [ledger, ...redisKeys], args, 'session script')) as [number[], string[], number];
       const topology = ctx.topology.name;
       for (let i = 0; i < pending.length; i++) {
-        pending[i].ev.meta.session_id = sessionId(topology, pending[i].by, Number(starts[i]));
+        const { ev, by } = pending[i];
+        ev.meta.session_id = sessionId(topology, by, Number(starts[i]));
+        if (!merges[i]) continue;
+        const [start, end, ...old] = merges[i].split(',').map(Number);
+        const record: SessionMerged = {
+          topology, key: by,
+          merged_ids: old.map((s) => sessionId(topology, by, s)),
+          session_id: sessionId(topology, by, start),
+          start, end, emitted_at: now(),
+        };
+        if (opts.merged) (ctx.extraOutputs ??= []).push(sessionMergedMessage(record, opts.merged));
+        else ctx.log.debug({ ...record }, 'sessions merged');
       }
+      if (Number(evicted) > 0) opts.onEvicted?.(Number(evicted));
     },
   };
 }

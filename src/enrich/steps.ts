@@ -11,6 +11,7 @@ import { createPiiScanStep } from './pii-scan';
 import { createPseudonymizeStep } from './pseudonymize';
 import { createSampleStepFor } from './sample-wiring';
 import { createSessionStage } from './session';
+import type { SessionMergedTarget } from './session-merged';
 
 export interface StepDeps {
   topology: Topology;
@@ -19,6 +20,8 @@ export interface StepDeps {
   redis?: RedisClient;
   keys?: Keys;
   env?: NodeJS.ProcessEnv;
+  /** Where the session step publishes tracklane.SessionMerged (absent without a metrics output). */
+  sessionMerged?: SessionMergedTarget;
 }
 
 export const STATEFUL_STEPS: ReadonlySet<EnrichStep['kind']> = new Set(['identity', 'session']);
@@ -49,7 +52,12 @@ export function createStep(step: EnrichStep, deps: StepDeps): Stage {
     case 'session': {
       const { redis, keys } = state(deps);
       const identity = deps.topology.enrich.find((s) => s.kind === 'identity');
-      return createSessionStage(redis, keys, step, { identity: identity?.kind === 'identity' ? identity : undefined });
+      return createSessionStage(redis, keys, step, {
+        identity: identity?.kind === 'identity' ? identity : undefined,
+        allowedLatenessMs: deps.topology.windows.allowedLatenessMs,
+        merged: deps.sessionMerged,
+        onEvicted: (n) => deps.metrics?.sessionEvicted.inc(n),
+      });
     }
     case 'sample':
       return createSampleStepFor(step, deps);

@@ -41,6 +41,7 @@ export function createMetrics(topology: string, sliLabelNames: readonly string[]
     ),
     sampleEvents: counter('tracklane_sample_events_total', 'Events the sample step decided on, delivered: kept_rule (keep matched), kept_rate, dropped', ['rule', 'decision']),
     sampleRate: gauge('tracklane_sample_rate', 'Current sample rate per rule and adaptive group (__all__ without adaptive)', ['rule', 'group']),
+    sessionEvicted: counter('tracklane_session_evicted_total', 'Sessions dropped because their key reached session.maxSessionsPerKey'),
     identityMergeBlocked: counter('tracklane_identity_merge_blocked_total', 'Identity links refused: the anonymous id already links to the maximum number of users'),
     deliveryLatency: new client.Histogram({
       name: 'tracklane_event_delivery_latency_seconds',

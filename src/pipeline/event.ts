@@ -74,10 +74,27 @@ export function fail(ev: PipelineEvent, failure: Failure): void {
   if (!ev.failure) ev.failure = failure;
 }
 
+/** A record for one of the topology's output topics, ready for kafkajs (re-exported by sink/output). */
+export interface OutputMessage {
+  topic: string;
+  key: Buffer | string | null;
+  value: Buffer;
+  headers?: Record<string, Buffer | string>;
+  partition?: number;
+}
+
 export interface StageContext {
   topology: Topology;
   instanceId: string;
   log: Logger;
+  /**
+   * Records a stage adds to this batch's delivery besides the per-event outputs (e.g.
+   * tracklane.SessionMerged). Fresh for every pass over the batch, delivered (and, with
+   * exactly-once, committed) together with it.
+   */
+  extraOutputs?: OutputMessage[];
+  /** Offset of the first record of the batch (input partition), also when a stage runs event by event. */
+  firstOffset?: string;
 }
 
 /**

@@ -1,14 +1,8 @@
-import type { PipelineEvent } from '../pipeline/event';
+import type { OutputMessage, PipelineEvent } from '../pipeline/event';
 import type { PartitionCommit } from './delivery';
 
-/** A record for one of the topology's output topics, ready for kafkajs. */
-export interface OutputMessage {
-  topic: string;
-  key: Buffer | string | null;
-  value: Buffer;
-  headers?: Record<string, Buffer | string>;
-  partition?: number;
-}
+// Defined next to StageContext, whose extraOutputs carry them; the sink's name for them.
+export type { OutputMessage } from '../pipeline/event';
 
 /** Turns a processed batch into output records (enriched, dead letters). */
 export interface OutputBuilder {

@@ -8,8 +8,10 @@ export function keys(topology: string, prefix = 'tl') {
     dedupe: (idempotencyKey: string) => `${tag}:dd:${idempotencyKey}`,
     /** Sorted set of the user ids an anonymous id linked to, scored by event time (bounded by maxUsersPerAnonymousId). */
     identity: (anonymousId: string) => `${tag}:id:${anonymousId}`,
-    /** The last sessions of one `field=value`: each a start and the range of event times it took (docs/state.md). */
-    session: (byValue: string) => `${tag}:ss:${byValue}`,
+    /** The sessions of one `field=value`: its highest event time, then each session's start and end (docs/state.md). */
+    session: (byValue: string) => `${tag}:ses:${byValue}`,
+    /** Sorted set per input partition: the session reply given to each offset, until a later batch starts past it. */
+    sessionLedger: (topic: string, partition: number) => `${tag}:sl:${topic}:${partition}`,
     /** Highest offset already counted per input partition, so replays after a crash don't count twice. */
     sliFence: (topic: string, partition: number) => `${tag}:sf:${topic}:${partition}`,
     /** Alert state per (slo, tier, labels). */

@@ -46,7 +46,8 @@ const identity = strictObject({
 const session = strictObject({
   by: z.array(field).min(1, 'name at least one field to key sessions by'),
   gap: positiveDuration.prefault('30m'),
-}).transform((o): SessionStep => ({ kind: 'session', by: o.by, gapMs: o.gap }));
+  maxSessionsPerKey: z.number().int().min(1).max(100_000).default(1000),
+}).transform((o): SessionStep => ({ kind: 'session', by: o.by, gapMs: o.gap, maxSessionsPerKey: o.maxSessionsPerKey }));
 
 const pseudonymize = strictObject({
   fields: z.array(field).min(1, 'name at least one field to pseudonymize'),

@@ -36,7 +36,11 @@ export interface IdentityStep {
   kind: 'identity'; anonymousId: string; userId: string;
   ttlMs: number; maxUsersPerAnonymousId: number; blockedValues: string[];
 }
-export interface SessionStep { kind: 'session'; by: string[]; gapMs: number }
+export interface SessionStep {
+  kind: 'session'; by: string[]; gapMs: number;
+  /** Sessions kept per by-value; beyond it the oldest are dropped (tracklane_session_evicted_total). */
+  maxSessionsPerKey?: number;
+}
 export interface PseudonymizeStep { kind: 'pseudonymize'; fields: string[] }
 export interface ConsentStep { kind: 'consent'; field: string; whenDenied: 'strip' | 'drop' | 'deadletter'; fields?: string[] }
 export type PiiKind = 'email' | 'ip' | 'phone' | 'card' | 'secret';

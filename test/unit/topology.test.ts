@@ -206,7 +206,7 @@ describe('loading the examples', () => {
     const identity = t.enrich[1] as IdentityStep;
     expect(identity).toMatchObject({ anonymousId: 'anonymous_id', userId: 'user_id', ttlMs: 90 * DAY, maxUsersPerAnonymousId: 5 });
     expect(identity.blockedValues).toEqual(['', 'null', 'undefined', '0', 'anonymous', 'none', 'nan']);
-    expect(t.enrich[2]).toEqual({ kind: 'session', by: ['user_id', 'anonymous_id'], gapMs: 30 * MIN });
+    expect(t.enrich[2]).toEqual({ kind: 'session', by: ['user_id', 'anonymous_id'], gapMs: 30 * MIN, maxSessionsPerKey: 1000 });
     expect(t.enrich[3]).toEqual({ kind: 'pseudonymize', fields: ['email', 'ip'] });
     expect(t.enrich[4]).toEqual({ kind: 'consent', field: 'consent_analytics', whenDenied: 'strip' });
     expect(t.dedupe).toEqual({ key: 'event_id', windowMs: DAY, onConflict: 'deadletter' });
@@ -280,7 +280,7 @@ describe('defaults and options', () => {
       'inline.yaml',
     );
     expect(t.enrich[0]).toEqual({ kind: 'identity', anonymousId: 'anonymous_id', userId: 'user_id', ttlMs: 90 * DAY, maxUsersPerAnonymousId: 5, blockedValues: ['guest'] });
-    expect(t.enrich[1]).toEqual({ kind: 'session', by: ['anonymous_id'], gapMs: 30 * MIN });
+    expect(t.enrich[1]).toEqual({ kind: 'session', by: ['anonymous_id'], gapMs: 30 * MIN, maxSessionsPerKey: 1000 });
     expect(t.enrich[2]).toEqual({ kind: 'consent', field: 'consent_analytics', whenDenied: 'strip', fields: ['email'] });
     expect(t.dedupe).toEqual({ key: 'event_id', windowMs: DAY, onConflict: 'deadletter' });
     expect(t.windows).toEqual({ bucketMs: 30_000, allowedLatenessMs: 2 * MIN, idleTimeoutMs: 30_000 });

@@ -1,85 +1,127 @@
 --[[
-  Session assignment for a batch, in batch order. One key per event; a key may repeat.
+  Session windows in event time for a batch (Kafka Streams session-window rules), in batch
+  order. One key per event; a key may repeat.
 
-  Called with a variable key count (file suffix -n): numkeys = number of events.
-  KEYS[i]    session key of event i's `by` value (keys.session)
-  ARGV[1]    gap in ms
-  ARGV[2]    ttl in ms of a session key (set on every write)
-  ARGV[3]    how many recent sessions to keep per key
-  ARGV[3+i]  event i's event time (ms)
+  Called with a variable key count (file suffix -n): numkeys = 1 + number of events.
+  KEYS[1]     replies ledger of the batch's input partition (keys.sessionLedger): a sorted
+              set, score = offset, member = "offset|start|merge" (the reply given to it)
+  KEYS[1+i]   session key of event i's `by` value (keys.session)
+  ARGV[1]     gap in ms
+  ARGV[2]     ttl in ms of a session key and of the ledger (set on every write)
+  ARGV[3]     max sessions kept per key (the oldest are dropped beyond it)
+  ARGV[4]     allowed lateness in ms
+  ARGV[5]     first offset of the batch: ledger entries below it are committed and dropped
+  ARGV[4+2i]  event i's event time (ms)
+  ARGV[5+2i]  event i's offset
 
-  State per key: "start,lo,hi;start,lo,hi;..." ordered by time. start is the event time of
-  the session's first event (the session id is derived from it, in Node); [lo, hi] is the
-  range of event times the session has taken. Ranges never overlap.
+  State per key: "seen;start,end;start,end;..." — seen is the highest event time the key
+  has taken (its stream time); sessions are ordered, disjoint and more than gap apart. Each
+  session is exactly a connected group of the key's events (neighbours at most gap apart),
+  so the final sessions do not depend on the order the events arrived in.
 
-  Rules for an event at time t:
-    - t inside a session's [lo, hi]                 -> that session, nothing changes
-    - else the nearest session within gap of t       -> that session, lo or hi moves to t
-      (ties: the earlier session). start never moves, so an id already handed out stays.
-    - else                                           -> a new session starting at t
-  Keeping only the newest ARGV[3] sessions, oldest dropped.
+  Rules for an event at time t that is not late (t >= seen - lateness):
+    - every session with start - gap <= t <= end + gap is merged with t into one session
+      [min start, t, max end]; none -> a new session [t, t]
+    - when that changed a known start (a merge, or a start moved earlier), the reply carries
+      "newStart,newEnd,oldStart,..." with every old start whose id is now replaced
+  A late event (t < seen - lateness) changes nothing: sessions that old are final. It gets
+  the session whose [start - gap, end + gap] holds it, or one of its own (start t, not kept).
 
-  Replay: after a batch ran, every event's time lies inside its session's range, and ranges
-  only grow and stay disjoint, so re-running the same events answers the same starts — as
-  long as the session is still among the kept ones and the key has not expired.
+  Replay: the reply to each (partition, offset) is kept in the ledger until a later batch of
+  that partition starts past it (which means it was committed), so re-processing the same
+  batch after a crash answers the same starts and merges, and changes no state.
 
-  Returns one integer per event: the start of its session.
+  Returns { starts[], merges[], dropped } with one start and one merge string ("" when none)
+  per event; dropped = sessions evicted by the per-key bound.
 ]]
 local gap = tonumber(ARGV[1])
 local ttl = ARGV[2]
 local keep = tonumber(ARGV[3])
+local lateness = tonumber(ARGV[4])
+local ledger = KEYS[1]
 local cache, order = {}, {}
+local dropped = 0
+
+redis.call('ZREMRANGEBYSCORE', ledger, '-inf', '(' .. ARGV[5])
 
 local function load(key)
-  local list = cache[key]
-  if list then return list end
-  list = {}
+  local st = cache[key]
+  if st then return st end
+  st = { seen = nil, list = {} }
   local raw = redis.call('GET', key)
   if raw then
-    for s, lo, hi in string.gmatch(raw, '(%-?%d+),(%-?%d+),(%-?%d+)') do
-      list[#list + 1] = { tonumber(s), tonumber(lo), tonumber(hi) }
+    local seen = string.match(raw, '^(%-?%d+)')
+    st.seen = tonumber(seen)
+    for s, e in string.gmatch(raw, ';(%-?%d+),(%-?%d+)') do
+      st.list[#st.list + 1] = { tonumber(s), tonumber(e) }
     end
   end
-  cache[key] = list
+  cache[key] = st
   order[#order + 1] = key
-  return list
+  return st
 end
 
-local function assign(list, t)
-  local best, bestDist = nil, nil
+local function assign(st, t)
+  local list = st.list
+  if st.seen and t < st.seen - lateness then
+    for j = 1, #list do
+      if t >= list[j][1] - gap and t <= list[j][2] + gap then return list[j][1], '' end
+    end
+    return t, ''
+  end
+  if st.seen == nil or t > st.seen then st.seen = t end
+  local first, last = nil, nil
   for j = 1, #list do
-    local s = list[j]
-    if t >= s[2] and t <= s[3] then return s[1] end
-    local d
-    if t < s[2] then d = s[2] - t else d = t - s[3] end
-    if d <= gap and (bestDist == nil or d < bestDist) then best, bestDist = j, d end
+    if t >= list[j][1] - gap and t <= list[j][2] + gap then
+      if first == nil then first = j end
+      last = j
+    end
   end
-  if best then
-    local s = list[best]
-    if t < s[2] then s[2] = t else s[3] = t end
-    return s[1]
+  if first == nil then
+    local pos = #list + 1
+    for j = 1, #list do
+      if t < list[j][1] then pos = j; break end
+    end
+    table.insert(list, pos, { t, t })
+    while #list > keep do table.remove(list, 1); dropped = dropped + 1 end
+    return t, ''
   end
-  local pos = #list + 1
-  for j = 1, #list do
-    if t < list[j][2] then pos = j; break end
+  local s = math.min(t, list[first][1])
+  local e = math.max(t, list[last][2])
+  local old = {}
+  for j = first, last do
+    if list[j][1] ~= s then old[#old + 1] = string.format('%.0f', list[j][1]) end
   end
-  table.insert(list, pos, { t, t, t })
-  while #list > keep do table.remove(list, 1) end
-  return t
+  for j = last, first, -1 do table.remove(list, j) end
+  table.insert(list, first, { s, e })
+  if #old == 0 then return s, '' end
+  return s, string.format('%.0f,%.0f,', s, e) .. table.concat(old, ',')
 end
 
-local out = {}
-for i = 1, #KEYS do
-  out[i] = assign(load(KEYS[i]), tonumber(ARGV[3 + i]))
+local starts, merges = {}, {}
+for i = 1, #KEYS - 1 do
+  local off = ARGV[5 + 2 * i]
+  local seen = redis.call('ZRANGEBYSCORE', ledger, off, off)
+  local hit = nil
+  for _, m in ipairs(seen) do
+    local o, s, merge = string.match(m, '^(%d+)|(%-?%d+)|(.*)$')
+    if o == off then hit = { tonumber(s), merge } end
+  end
+  if hit then
+    starts[i], merges[i] = hit[1], hit[2]
+  else
+    starts[i], merges[i] = assign(load(KEYS[1 + i]), tonumber(ARGV[4 + 2 * i]))
+    redis.call('ZADD', ledger, off, off .. '|' .. string.format('%.0f', starts[i]) .. '|' .. merges[i])
+  end
 end
+if #KEYS > 1 then redis.call('PEXPIRE', ledger, ttl) end
 
 for _, key in ipairs(order) do
-  local list = cache[key]
-  local parts = {}
-  for j = 1, #list do
-    local s = list[j]
-    parts[j] = string.format('%.0f,%.0f,%.0f', s[1], s[2], s[3])
+  local st = cache[key]
+  local parts = { string.format('%.0f', st.seen or 0) }
+  for j = 1, #st.list do
+    parts[#parts + 1] = string.format('%.0f,%.0f', st.list[j][1], st.list[j][2])
   end
   redis.call('SET', key, table.concat(parts, ';'), 'PX', ttl)
 end
-return out
+return { starts, merges, dropped }

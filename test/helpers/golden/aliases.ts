@@ -51,7 +51,12 @@ export function sessionAliases(topology: Topology, steps: InputStep[]): Map<stri
   }
   for (const by of session.by) {
     for (const v of values) {
-      for (const t of times) out.set(sessionId(topology.name, `${by}=${v}`, t), `<session ${by}=${v} from ${new Date(t).toISOString()}>`);
+      for (const t of times) {
+        const id = sessionId(topology.name, `${by}=${v}`, t);
+        const label = `<session ${by}=${v} from ${new Date(t).toISOString()}>`;
+        out.set(id, label);
+        out.set(`session|${id}`, `session|${label}`); // the key of a tracklane.SessionMerged record
+      }
     }
   }
   return out;
