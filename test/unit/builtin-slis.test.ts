@@ -1,3 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { parse } from 'yaml';
+import { registerCheck } from '../../src/cli/check';
+import { sloInfo } from '../../src/observability/status/document';
+import { prometheusRules } from '../../src/slo/rules';
+import { loadTopology } from '../../src/topology/load';
 import { UserError } from '../../src/errors';
 import type { PipelineEvent } from '../../src/pipeline/event';
 import { loadTopologyText } from '../../src/topology/load';
@@ -220,3 +229,50 @@ ${slos}`;
   });
 });
 
+
+describe('docs/tracking-slis.md example', () => {
+  const ROOT = path.resolve(__dirname, '../..');
+  const example = fs.readFileSync(path.join(ROOT, 'docs/tracking-slis.md'), 'utf8').match(/```yaml\nspec:\n([\s\S]*?)```/)![1];
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tracklane-builtin-')), 'pipeline.yaml');
+  fs.writeFileSync(file, `apiVersion: tracklane/v1
+kind: Topology
+metadata: { name: pipeline, version: 1 }
+spec:
+  sources:
+    - { name: web, topic: raw.pipeline, eventTime: { field: ts }, idempotencyKey: event_id }
+  outputs:
+    enriched: { topic: enriched.pipeline }
+    deadLetter: { topic: dlq.pipeline }
+    metrics: { topic: slo.metrics }
+    alerts: { topic: slo.alerts }
+${example}`);
+
+  test('tracklane check accepts it', async () => {
+    const out: string[] = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const program = new Command('tracklane').exitOverride();
+      registerCheck(program);
+      process.exitCode = undefined;
+      await program.parseAsync(['node', 'tracklane', 'check', '-t', file]);
+      expect(process.exitCode ?? 0).toBe(0);
+      expect(err).not.toHaveBeenCalled();
+      expect(out.join('')).toMatch(/ok: pipeline v1: 1 sources, 1 steps, 6 SLIs, 2 SLOs/);
+    } finally {
+      jest.restoreAllMocks();
+      process.exitCode = undefined;
+    }
+  });
+
+  test('rules and the status page treat the builtins like any SLI', () => {
+    const t = loadTopology(file);
+    const rules = parse(prometheusRules(t)) as { groups: Array<{ name: string; rules: Array<Record<string, unknown>> }> };
+    expect(rules.groups.map((g) => g.name)).toEqual([
+      'tracklane-pipeline-coverage-slo-sli-recordings', 'tracklane-pipeline-coverage-slo-alerts',
+      'tracklane-pipeline-delivery-slo-sli-recordings', 'tracklane-pipeline-delivery-slo-alerts',
+    ]);
+    expect(JSON.stringify(rules)).toContain('tracklane_sli_events_total{topology=\\"pipeline\\", sli=\\"coverage\\"}');
+    expect(t.slos.map((s) => sloInfo(s, t).sliKind)).toEqual(['builtin correlation-coverage', 'builtin delivery-latency']);
+  });
+});
