@@ -1,5 +1,4 @@
 import client from 'prom-client';
-import type { OutputMessage } from '../sink/output';
 import type { Topology } from '../topology/types';
 
 // The cost measures of issue 14: CPU per 1,000 events and bytes written per output.
@@ -29,6 +28,14 @@ export function cpuPerThousandEvents(registry: client.Registry, consumed: client
   });
 }
 
+/** The parts of a sink OutputMessage that are counted (structural: sink imports this folder). */
+export interface CountedRecord {
+  topic: string;
+  key: Buffer | string | null;
+  value: Buffer;
+  headers?: Record<string, Buffer | string>;
+}
+
 export type OutputName = 'enriched' | 'deadLetter' | 'metrics' | 'alerts';
 export const OUTPUT_NAMES: readonly OutputName[] = ['enriched', 'deadLetter', 'metrics', 'alerts'];
 
@@ -36,7 +43,7 @@ export const OUTPUT_NAMES: readonly OutputName[] = ['enriched', 'deadLetter', 'm
  * Counts the bytes of delivered records into tracklane_output_bytes_total{output}: key, value
  * and headers as handed to the producer (before compression and Kafka's framing).
  */
-export function outputBytesCounter(topology: Pick<Topology, 'outputs'>, counter: client.Counter<'output'>): (messages: readonly OutputMessage[]) => void {
+export function outputBytesCounter(topology: Pick<Topology, 'outputs'>, counter: client.Counter<'output'>): (messages: readonly CountedRecord[]) => void {
   const byTopic = new Map<string, OutputName>();
   for (const name of OUTPUT_NAMES) {
     const topic = topology.outputs[name]?.topic;
