@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { parse } from 'yaml';
+import { parse, parseDocument } from 'yaml';
+import { importOpenSlo } from '../../src/slo/openslo/import';
 import { registerCheck } from '../../src/cli/check';
 import { sloInfo } from '../../src/observability/status/document';
 import { prometheusRules } from '../../src/slo/rules';
@@ -274,5 +275,21 @@ ${example}`);
     ]);
     expect(JSON.stringify(rules)).toContain('tracklane_sli_events_total{topology=\\"pipeline\\", sli=\\"coverage\\"}');
     expect(t.slos.map((s) => sloInfo(s, t).sliKind)).toEqual(['builtin correlation-coverage', 'builtin delivery-latency']);
+  });
+
+  test('OpenSLO export and import give the builtins back', () => {
+    const text = fs.readFileSync(file, 'utf8');
+    const before = loadTopology(file);
+    // every builtin in an SLO, so that OpenSLO (no SLI without an objective) carries them all
+    const slos = before.slis.map((s) => `    - { name: ${s.name}-slo, sli: ${s.name}, objective: 0.9 }`).join('\n');
+    const all = loadTopologyText(text.replace(/  slos:[\s\S]*$/, `  slos:\n${slos}\n`), file);
+    const imported = importOpenSlo(exportOpenSlo(all).yaml);
+    expect(imported.notes).toEqual([]);
+    const doc = parseDocument(text);
+    doc.setIn(['spec', 'slis'], doc.createNode(imported.slis));
+    doc.setIn(['spec', 'slos'], doc.createNode(imported.slos));
+    const after = loadTopologyText(doc.toString(), file);
+    expect(after.slis).toEqual(all.slis);
+    expect(after.slos).toEqual(all.slos);
   });
 });
