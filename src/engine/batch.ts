@@ -4,7 +4,8 @@ import type { Metrics } from '../observability/metrics';
 import type { PipelineEvent, StageContext } from '../pipeline/event';
 import { StageFailed, type Pipeline } from '../pipeline/pipeline';
 import type { Delivery, PartitionCommit } from '../sink/delivery';
-import type { BatchObserver, OutputBuilder } from '../sink/output';
+import type { BatchObserver, OutputBuilder, OutputMessage } from '../sink/output';
+import { outputBytesCounter } from '../observability/cost';
 import type { Chunk } from '../source/consume-loop';
 import type { SourceSpec, Topology } from '../topology/types';
 
@@ -47,8 +48,11 @@ export class BatchConductor {
   private readonly sources = new Map<string, SourceSpec>();
   private delivery?: Delivery;
 
+  private readonly countOutputBytes: (messages: readonly OutputMessage[]) => void;
+
   constructor(private readonly o: BatchConductorOptions) {
     for (const s of o.topology.sources) this.sources.set(s.topic, s);
+    this.countOutputBytes = outputBytesCounter(o.topology, o.metrics.outputBytes);
   }
 
   /** Set once the consumer is connected (at-least-once commits through it). */
@@ -77,6 +81,7 @@ export class BatchConductor {
       messages.push(...ctx.extraOutputs!);
       for (const observer of this.o.observers) messages.push(...(await observer.observe(events, commit)));
       await this.delivery!.deliver(messages, commit);
+      this.countOutputBytes(messages);
       this.countDelivered(events);
       return;
     }

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { outputBytesCounter } from '../observability/cost';
 import type http from 'node:http';
 import type { Consumer } from 'kafkajs';
 import { Registry, registryOptionsFromEnv } from '../decode/registry';
@@ -214,7 +215,8 @@ export class Engine {
       const delivery = topology.delivery === 'exactly-once'
         ? new TransactionalIdleDelivery(kafka, topology.name, topology.sources[0].topic, limits)
         : new IdempotentIdleDelivery(kafka, limits);
-      this.idle = new IdleCloser({ topology, slo, delivery, instanceId: this.instanceId, log: this.log });
+      const onDelivered = outputBytesCounter(topology, this.metrics.outputBytes);
+      this.idle = new IdleCloser({ topology, slo, delivery, instanceId: this.instanceId, log: this.log, onDelivered });
       this.idle.start();
     }
     this.log.info({ delivery: topology.delivery, sources: topology.sources.map((s) => s.topic) }, 'engine running');

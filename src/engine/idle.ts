@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { OutputMessage } from '../sink/output';
 import type { Logger } from '../observability/logger';
 import type { IdleDelivery } from '../sink/idle-delivery';
 import type { SloObserver } from '../slo/observer';
@@ -18,6 +19,8 @@ export interface IdleCloserOptions {
   delivery: IdleDelivery;
   instanceId: string;
   log: Logger;
+  /** Told what was delivered (tracklane_output_bytes_total). */
+  onDelivered?: (messages: readonly OutputMessage[]) => void;
   /** Default: min(idleTimeout, bucket) / 2, at least 100 ms. */
   intervalMs?: number;
 }
@@ -85,6 +88,7 @@ export class IdleCloser {
       }
       if (closed.messages.length === 0) return;
       await this.o.delivery.deliver(closed.messages, seq);
+      this.o.onDelivered?.(closed.messages);
       this.next = seq + 1;
       this.o.log.debug({ seq, records: closed.messages.length }, 'idle close delivered');
     } catch (err) {

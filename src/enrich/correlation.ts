@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import type { PipelineEvent, Stage } from '../pipeline/event';
 import { isLive } from '../pipeline/event';
 import type { CorrelationStep } from '../topology/types';
-import { parseTraceparent, type TraceparentProblem } from './traceparent';
+import { parseTraceparent, type TraceparentProblem } from '../decode/traceparent';
 
-export { traceIdFromTraceparent } from './traceparent';
+export { traceIdFromTraceparent } from '../decode/traceparent';
 
 const MAX_CORRELATION_CHARS = 128;
 

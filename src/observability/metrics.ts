@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import { clientRetriesCounter } from './client-log';
+import { cpuPerThousandEvents, OUTPUT_NAMES } from './cost';
 
 /**
  * One prom-client registry per engine (tests run several in one process). Every series
@@ -16,9 +17,14 @@ export function createMetrics(topology: string, sliLabelNames: readonly string[]
     new client.Counter<L>({ name, help, labelNames, registers: [registry] });
   const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
     new client.Gauge<L>({ name, help, labelNames, registers: [registry] });
+  const consumed = counter('tracklane_events_consumed_total', 'Input records read', ['source']);
+  const outputBytes = counter('tracklane_output_bytes_total', 'Bytes (key, value, headers) of records Kafka acknowledged, per output', ['output']);
+  for (const output of OUTPUT_NAMES) outputBytes.inc({ output }, 0);
   return {
     registry,
-    consumed: counter('tracklane_events_consumed_total', 'Input records read', ['source']),
+    consumed,
+    outputBytes,
+    cpuPer1kEvents: cpuPerThousandEvents(registry, consumed),
     enriched: counter('tracklane_events_enriched_total', 'Enriched records acknowledged by Kafka'),
     deadLettered: counter('tracklane_events_dead_lettered_total', 'Dead letters acknowledged by Kafka', ['reason']),
     duplicates: counter('tracklane_events_duplicate_total', 'Events dropped as duplicates of an accepted idempotency key'),

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { traceIdFromTraceparent } from '../enrich/traceparent';
+import { traceIdFromTraceparent } from '../decode/traceparent';
 
 /**
  * The W3C trace context of the work in progress (e.g. the HTTP request being served), carried

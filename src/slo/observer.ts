@@ -9,7 +9,7 @@ import type { BatchObserver } from '../sink/output';
 import type { Keys } from '../state/keys';
 import type { RedisClient } from '../state/redis';
 import { expressionRefs } from '../topology/expressions';
-import type { Topology } from '../topology/types';
+import type { CorrelationStep, Topology } from '../topology/types';
 import { SliClassifier } from '../window/classify';
 import { labelsKey, type Labels } from '../window/labels';
 import { SliWindowStore, type BatchOwner, type CloseStatus, type IdleClose, type ObservationOutcome } from '../window/store';
@@ -80,7 +80,10 @@ export class SloObserver implements BatchObserver {
   constructor(private readonly o: SloObserverOptions) {
     const expressionErrors = new ExpressionErrors({ counter: o.metrics?.expressionErrors, log: logger.child({ topology: o.topology.name }) });
     expressionErrors.declare(expressionRefs(o.topology).map((r) => r.name));
-    this.classifier = new SliClassifier(o.topology.slis, (expression, err) => expressionErrors.report(expression, err));
+    // Built-in SLIs read the correlation step's header and its verdict (docs/tracking-slis.md).
+    // `?.`: callers that only window SLIs may hand a topology without its enrich steps.
+    const correlation = o.topology.enrich?.find((s): s is CorrelationStep => s.kind === 'correlation');
+    this.classifier = new SliClassifier(o.topology.slis, (expression, err) => expressionErrors.report(expression, err), { correlation });
     this.windows = new SliWindowStore(o.redis, o.keys, o.topology);
     this.slos = new SloStore(o.redis, o.keys, o.topology);
     this.now = o.now ?? Date.now;

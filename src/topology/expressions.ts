@@ -63,6 +63,7 @@ function sliExpressionRefs(topology: Topology): ExpressionRef[] {
   return topology.slis.flatMap((sli, i): ExpressionRef[] => {
     const at = (kind: string, key: string, source: string): ExpressionRef => ({ path: ['spec', 'slis', i, kind, key], name: `${sli.name}.${key}`, source });
     if (sli.kind === 'ratio') return [at('ratio', 'good', sli.good), at('ratio', 'total', sli.total)];
+    if (sli.kind === 'builtin') return [];
     return sli.filter === undefined ? [] : [at('latency', 'filter', sli.filter)];
   });
 }

@@ -5,7 +5,9 @@
 
 import { z } from 'zod';
 import { googleSreTiers } from './tiers';
-import type { BurnRateTier, LatencySli, RatioSli, SliSpec, SloSpec } from './types';
+import type { BuiltinMeasure, BuiltinType, BurnRateTier, LatencySli, RatioSli, SliSpec, SloSpec } from './types';
+import { BUILTIN_TYPES } from './builtin-slis';
+import { DEAD_LETTER_REASONS } from '../errors';
 import { formatDuration } from './duration';
 import { celExpression, duration, field, name, parseInto, positiveDuration, strictObject, topic } from './primitives';
 import { findStep, KNOWN_STEP_NAMES } from './steps';
@@ -113,6 +115,9 @@ const windows = strictObject({
 
 // --- SLIs -----------------------------------------------------------------------------------
 
+/** A record field or a tracklane meta field (user_id, session_id, ...); dots reach into records. */
+const contextField = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be a field name, dots reaching into nested records');
+
 const sli = strictObject({
   name,
   ratio: strictObject({
@@ -126,13 +131,23 @@ const sli = strictObject({
     threshold: z.number().positive(),
     filter: celExpression.optional(),
   }).optional(),
+  /** A pipeline SLI (docs/tracking-slis.md); its options sit next to it. */
+  builtin: z.enum(BUILTIN_TYPES as [BuiltinType, ...BuiltinType[]]).optional(),
+  /** missing-context: the context fields; an entry that is a list is satisfied by any one of them. */
+  fields: z.array(z.union([contextField, z.array(contextField).min(1)])).min(1).optional(),
+  /** ingestion-errors: only these dead-letter reasons count as bad. */
+  reasons: z.array(z.enum(DEAD_LETTER_REASONS)).min(1).optional(),
+  /** delivery-latency: a duration (good when processed within it). */
+  threshold: positiveDuration.optional(),
   groupBy: z.array(field).max(8, 'group by at most 8 fields').default([]),
   maxSeries: z.number().int().min(1).max(10_000).default(DEFAULTS.maxSeries),
 })
   .superRefine((s, ctx) => {
-    if ((s.ratio === undefined) === (s.latency === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'an SLI has exactly one of ratio: { good, total } or latency: { field, threshold }', path: ['name'] });
+    const measures = [s.ratio, s.latency, s.builtin].filter((m) => m !== undefined).length;
+    if (measures !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'an SLI has exactly one of ratio: { good, total }, latency: { field, threshold } or builtin: <pipeline SLI>', path: ['name'] });
     }
+    builtinOptionProblems(s, ctx);
     const seen = new Set<string>();
     s.groupBy.forEach((f, i) => {
       if (seen.has(f)) ctx.addIssue({ code: 'custom', message: `"${f}" is listed twice`, path: ['groupBy', i] });
@@ -140,6 +155,7 @@ const sli = strictObject({
     });
   })
   .transform((s): SliSpec => {
+    if (s.builtin) return { name: s.name, kind: 'builtin', builtin: builtinMeasure(s), groupBy: s.groupBy, maxSeries: s.maxSeries };
     if (s.ratio) {
       const r: RatioSli = { name: s.name, kind: 'ratio', good: s.ratio.good, total: s.ratio.total, groupBy: s.groupBy, maxSeries: s.maxSeries };
       return r;
@@ -149,6 +165,39 @@ const sli = strictObject({
     if (l.filter !== undefined) out.filter = l.filter;
     return out;
   });
+
+/** Options each built-in takes; any other option next to `builtin:` is an error. */
+const BUILTIN_OPTIONS: Record<BuiltinType, { required: Array<'fields' | 'threshold'>; allowed: Array<'fields' | 'reasons' | 'threshold'> }> = {
+  'correlation-coverage': { required: [], allowed: [] },
+  'trace-completeness': { required: [], allowed: [] },
+  'delivery-latency': { required: ['threshold'], allowed: ['threshold'] },
+  'ingestion-errors': { required: [], allowed: ['reasons'] },
+  'missing-context': { required: ['fields'], allowed: ['fields'] },
+};
+
+interface SliOptions { builtin?: BuiltinType; fields?: Array<string | string[]>; reasons?: string[]; threshold?: number }
+
+function builtinOptionProblems(s: SliOptions, ctx: z.core.$RefinementCtx): void {
+  for (const option of ['fields', 'reasons', 'threshold'] as const) {
+    if (s[option] === undefined) continue;
+    if (s.builtin === undefined) ctx.addIssue({ code: 'custom', message: `${option} is an option of built-in SLIs (builtin: ...)`, path: [option] });
+    else if (!BUILTIN_OPTIONS[s.builtin].allowed.includes(option)) ctx.addIssue({ code: 'custom', message: `builtin ${s.builtin} takes no ${option}`, path: [option] });
+  }
+  if (s.builtin === undefined) return;
+  for (const option of BUILTIN_OPTIONS[s.builtin].required) {
+    if (s[option] === undefined) ctx.addIssue({ code: 'custom', message: `builtin ${s.builtin} needs ${option}`, path: ['builtin'] });
+  }
+}
+
+function builtinMeasure(s: SliOptions): BuiltinMeasure {
+  switch (s.builtin!) {
+    case 'delivery-latency': return { type: 'delivery-latency', thresholdMs: s.threshold! };
+    case 'ingestion-errors': return s.reasons ? { type: 'ingestion-errors', reasons: s.reasons } : { type: 'ingestion-errors' };
+    case 'missing-context': return { type: 'missing-context', fields: s.fields!.map((f) => (Array.isArray(f) ? f : [f])) };
+    case 'correlation-coverage': return { type: 'correlation-coverage' };
+    case 'trace-completeness': return { type: 'trace-completeness' };
+  }
+}
 
 // --- SLOs -----------------------------------------------------------------------------------
 

@@ -83,7 +83,22 @@ export interface LatencySli {
   name: string; kind: 'latency'; field: string; threshold: number; filter?: string;
   groupBy: string[]; maxSeries: number;
 }
-export type SliSpec = RatioSli | LatencySli;
+/**
+ * A pipeline SLI (docs/tracking-slis.md): measured from what the pipeline knows about each
+ * event (headers, tracklane meta, dead letters), not from a CEL expression.
+ */
+export type BuiltinMeasure =
+  | { type: 'correlation-coverage' }
+  | { type: 'trace-completeness' }
+  /** processed_at - event time, in ms; good when <= thresholdMs. */
+  | { type: 'delivery-latency'; thresholdMs: number }
+  /** Bad: dead-lettered (only for these reasons when given). */
+  | { type: 'ingestion-errors'; reasons?: string[] }
+  /** Each entry is satisfied by any one of its fields. */
+  | { type: 'missing-context'; fields: string[][] };
+export type BuiltinType = BuiltinMeasure['type'];
+export interface BuiltinSli { name: string; kind: 'builtin'; builtin: BuiltinMeasure; groupBy: string[]; maxSeries: number }
+export type SliSpec = RatioSli | LatencySli | BuiltinSli;
 
 export interface BurnRateTier {
   /** e.g. "1h/5m": long and short window as written for a 30d period, scaled otherwise. */

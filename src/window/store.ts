@@ -1,4 +1,5 @@
 import type { Keys } from '../state/keys';
+import { sliMeasure } from '../topology/builtin-slis';
 import { loadScripts, toRedisError, type RedisClient, type Scripts } from '../state/redis';
 import type { Alert, SliWindow } from './records';
 import type { SliSpec, SloSpec, WindowsSpec } from '../topology/types';
@@ -285,7 +286,8 @@ export class SliWindowStore {
     const good = int('g');
     const total = int('t');
     let latency = null;
-    if (this.slis.get(sliName)?.kind === 'latency' && int('n') > 0) {
+    const sli = this.slis.get(sliName);
+    if (sli && sliMeasure(sli) === 'latency' && int('n') > 0) {
       const bins: Array<[string, number]> = [];
       for (const [k, v] of f) if (k === 'z' || /^b-?\d+$/.test(k)) bins.push([k, Number(v)]);
       latency = LatencySketch.fromBins(bins, Number(f.get('m') ?? '0')).summary();

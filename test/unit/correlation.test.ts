@@ -2,7 +2,7 @@ import avro from 'avsc';
 import { createCorrelationStep, generatedCorrelationId } from '../../src/enrich/correlation';
 import { deriveEnrichedSchema } from '../../src/enrich/derive-schema';
 import { createLineageStep } from '../../src/enrich/lineage';
-import { parseTraceparent } from '../../src/enrich/traceparent';
+import { parseTraceparent } from '../../src/decode/traceparent';
 import type { PipelineEvent, StageContext } from '../../src/pipeline/event';
 import { currentTraceparent, withTraceparent } from '../../src/sdk/trace-context';
 import { loadTopologyText } from '../../src/topology/load';

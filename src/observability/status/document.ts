@@ -1,5 +1,5 @@
 import { formatDuration } from '../../topology/duration';
-import type { SloSpec, Topology } from '../../topology/types';
+import type { SliSpec, SloSpec, Topology } from '../../topology/types';
 import type { PipelineCounters, StatusSample } from './history';
 
 // /status.json: the topology's SLOs as configured, the latest sample, and the ring as
@@ -17,7 +17,8 @@ export interface TierInfo {
 export interface SloInfo {
   name: string;
   sli: string;
-  sliKind: 'ratio' | 'latency';
+  /** ratio, latency or `builtin <type>`. */
+  sliKind: string;
   objective: number;
   period: string;
   runbook?: string;
@@ -49,6 +50,12 @@ export interface StatusDocument {
 
 const RATE_KEYS = ['consumed', 'enriched', 'deadLettered'] as const;
 
+/** What the page shows next to the SLI name: its measure, and which built-in it is. */
+function sliKindOf(sli: SliSpec | undefined): string {
+  if (!sli) return 'ratio';
+  return sli.kind === 'builtin' ? `builtin ${sli.builtin.type}` : sli.kind;
+}
+
 export function sloInfo(slo: SloSpec, topology: Topology): SloInfo {
   const tiers = slo.tiers.map((t) => ({
     name: t.name, severity: t.severity,
@@ -58,7 +65,7 @@ export function sloInfo(slo: SloSpec, topology: Topology): SloInfo {
   return {
     name: slo.name,
     sli: slo.sli,
-    sliKind: topology.slis.find((s) => s.name === slo.sli)?.kind ?? 'ratio',
+    sliKind: sliKindOf(topology.slis.find((s) => s.name === slo.sli)),
     objective: slo.objective,
     period: formatDuration(slo.periodMs),
     runbook: slo.runbook,

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { formatDuration } from '../../topology/duration';
 import type { BurnRateTier, SliSpec, SloSpec, Topology } from '../../topology/types';
+import { BUILTIN_DEFINITIONS } from '../../topology/builtin-slis';
 import { toShorthand } from './duration';
 import { ALERTS_TOPIC_TARGET, ANNOTATION, API_VERSION, METRIC_SOURCE_TYPE, type Doc } from './model';
 
@@ -35,6 +36,13 @@ function sliDoc(sli: SliSpec, topology: string): Doc {
       description: `Tracklane ratio SLI of topology ${topology}: events where total holds, good where good holds too (CEL)`,
       ratioMetric: { counter: true, good: source({ expression: sli.good }), total: source({ expression: sli.total, ...series }) },
     });
+  }
+  if (sli.kind === 'builtin') {
+    // No expression to export: the built-in's name and options are the metric source's spec.
+    const { type, ...options } = sli.builtin;
+    const description = `Tracklane built-in SLI ${type} of topology ${topology}: ${BUILTIN_DEFINITIONS[type]}`;
+    const spec = source({ builtin: type, ...options, ...series });
+    return doc('SLI', { name: sli.name }, type === 'delivery-latency' ? { description, thresholdMetric: spec } : { description, ratioMetric: { counter: true, good: spec, total: spec } });
   }
   return doc('SLI', { name: sli.name }, {
     description: `Tracklane latency SLI of topology ${topology}: the value of ${sli.field} per event${sli.filter ? ' where filter holds (CEL)' : ''}`,
@@ -75,8 +83,10 @@ function sloDoc(slo: SloSpec, sli: SliSpec, topology: string, policies: string[]
   const annotations: Record<string, string> = { [ANNOTATION.minEvents]: String(slo.minEvents) };
   if (slo.runbook !== undefined) annotations[ANNOTATION.runbook] = slo.runbook;
   if (!period.exact) annotations[ANNOTATION.period] = formatDuration(slo.periodMs);
-  const objective: Record<string, unknown> = sli.kind === 'latency'
-    ? { displayName: `${sli.field} <= ${sli.threshold}`, op: 'lte', value: sli.threshold, target: slo.objective }
+  const latency = sli.kind === 'latency' ? { field: sli.field, threshold: sli.threshold }
+    : sli.kind === 'builtin' && sli.builtin.type === 'delivery-latency' ? { field: 'delivery_latency_ms', threshold: sli.builtin.thresholdMs } : undefined;
+  const objective: Record<string, unknown> = latency
+    ? { displayName: `${latency.field} <= ${latency.threshold}`, op: 'lte', value: latency.threshold, target: slo.objective }
     : { target: slo.objective };
   return doc('SLO', { name: slo.name, annotations }, {
     description: `Tracklane SLO of topology ${topology}`,

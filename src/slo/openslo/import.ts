@@ -52,6 +52,8 @@ function seriesOf(spec: Obj, out: Obj): void {
 
 /** The topology SLI of an OpenSLO SLI spec, without a latency threshold (that is the SLO's objective value). */
 function convertSli(ctx: Context, name: string, where: string, spec: Obj): Obj | undefined {
+  const builtin = builtinSli(ctx, name, where, spec);
+  if (builtin !== undefined) return builtin || undefined;
   if (isObj(spec.ratioMetric)) {
     const r = spec.ratioMetric;
     if (r.raw !== undefined) return void ctx.note(where, 'ratioMetric raw (a precomputed ratio) cannot be computed from events: not imported');
@@ -90,6 +92,24 @@ function convertSli(ctx: Context, name: string, where: string, spec: Obj): Obj |
     return out;
   }
   return void ctx.note(where, 'neither ratioMetric nor thresholdMetric: not imported');
+}
+
+/**
+ * A Tracklane built-in SLI as the exporter writes it: spec.builtin plus its options. Undefined
+ * when the SLI is not one, false when it is one that cannot be imported (noted).
+ */
+function builtinSli(ctx: Context, name: string, where: string, spec: Obj): Obj | false | undefined {
+  const holder = isObj(spec.ratioMetric) ? spec.ratioMetric.total : spec.thresholdMetric;
+  const source = isObj(holder) && isObj(holder.metricSource) ? holder.metricSource : undefined;
+  if (!source || !isObj(source.spec) || typeof source.spec.builtin !== 'string') return undefined;
+  const s = tracklaneSpec(ctx, where, holder);
+  if (!s) return false;
+  const out: Obj = { name, builtin: s.builtin };
+  if (Array.isArray(s.fields)) out.fields = s.fields;
+  if (Array.isArray(s.reasons)) out.reasons = s.reasons;
+  if (typeof s.thresholdMs === 'number') out.threshold = formatDuration(s.thresholdMs);
+  seriesOf(s, out);
+  return out;
 }
 
 interface Tier { name: string; severity: 'page' | 'ticket'; long: number; short: number; threshold: number }
@@ -211,7 +231,7 @@ function convertSlo(ctx: Context, slo: Doc, slis: Map<string, Obj>): Obj | undef
     // Keep field order readable: field, threshold, filter.
     const { field, threshold, filter } = sli.latency as Obj;
     sli.latency = filter === undefined ? { field, threshold } : { field, threshold, filter };
-  } else if (o.op !== undefined || o.value !== undefined) {
+  } else if (sli.builtin === undefined && (o.op !== undefined || o.value !== undefined)) {
     ctx.note(where, 'op/value of a ratioMetric objective are not mapped (the ratio is good/total)');
   }
   slis.set(sliName, sli);
