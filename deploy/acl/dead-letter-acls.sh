@@ -39,8 +39,9 @@ acls() {
   if $DRY_RUN; then printf '%q ' "${cmd[@]}"; echo; else "${cmd[@]}"; fi
 }
 
-# 1. The engine writes dead letters (and its transactional producer describes the topic).
-acls --add --allow-principal "$ENGINE_PRINCIPAL" --operation Write --operation Describe \
+# 1. The engine writes dead letters (its transactional producer describes the topic, and at
+#    start it reads the topic's max.message.bytes to size its sends: DescribeConfigs).
+acls --add --allow-principal "$ENGINE_PRINCIPAL" --operation Write --operation Describe --operation DescribeConfigs \
   --topic "$DLQ_PREFIX" --resource-pattern-type prefixed
 
 # 2. Operations read them: `tracklane consume --topic dlq.<name>` (group tracklane-reader-*)

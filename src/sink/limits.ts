@@ -1,4 +1,5 @@
 import type { Admin, ConfigResourceTypes } from 'kafkajs';
+import { UserError } from '../errors';
 import type { Topology } from '../topology/types';
 import type { OutputMessage } from './output';
 
@@ -69,10 +70,17 @@ export async function readTopicLimits(admin: Admin, topics: string[]): Promise<T
   const limits = new Map<string, number>();
   if (topics.length === 0) return limits;
   const TOPIC = 2 as ConfigResourceTypes; // kafkajs's ConfigResourceTypes.TOPIC
-  const { resources } = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: topics.map((name) => ({ type: TOPIC, name, configNames: ['max.message.bytes'] })),
-  });
+  const { resources } = await admin
+    .describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: TOPIC, name, configNames: ['max.message.bytes'] })),
+    })
+    .catch((err: { type?: string }) => {
+      // On a cluster with an authorizer the engine's principal needs DESCRIBE_CONFIGS on its
+      // outputs; say which grant is missing instead of kafkajs's bare refusal.
+      if (err?.type !== 'TOPIC_AUTHORIZATION_FAILED') throw err;
+      throw new UserError(`Kafka refused to describe the output topics' configs (max.message.bytes): grant DESCRIBE_CONFIGS on ${topics.join(', ')} to the engine's principal (docs/security.md)`);
+    });
   for (const r of resources) {
     const entry = r.configEntries.find((e) => e.configName === 'max.message.bytes');
     const value = Number(entry?.configValue);

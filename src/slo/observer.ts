@@ -81,8 +81,7 @@ export class SloObserver implements BatchObserver {
     const expressionErrors = new ExpressionErrors({ counter: o.metrics?.expressionErrors, log: logger.child({ topology: o.topology.name }) });
     expressionErrors.declare(expressionRefs(o.topology).map((r) => r.name));
     // Built-in SLIs read the correlation step's header and its verdict (docs/tracking-slis.md).
-    // `?.`: callers that only window SLIs may hand a topology without its enrich steps.
-    const correlation = o.topology.enrich?.find((s): s is CorrelationStep => s.kind === 'correlation');
+    const correlation = o.topology.enrich.find((s): s is CorrelationStep => s.kind === 'correlation');
     this.classifier = new SliClassifier(o.topology.slis, (expression, err) => expressionErrors.report(expression, err), { correlation });
     this.windows = new SliWindowStore(o.redis, o.keys, o.topology);
     this.slos = new SloStore(o.redis, o.keys, o.topology);

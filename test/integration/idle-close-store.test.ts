@@ -141,7 +141,7 @@ describe('sliClose-3.lua, idle mode', () => {
 describe('SloObserver.closeIdle', () => {
   function observer() {
     const { topology, keys, store } = setup([regionSli()], [noDataSlo]);
-    const full = { ...topology, sources: [], outputs: { metrics: { topic: 'metrics' }, alerts: { topic: 'alerts', format: 'json' } } } as unknown as Topology;
+    const full = { ...topology, sources: [], enrich: [], outputs: { metrics: { topic: 'metrics' }, alerts: { topic: 'alerts', format: 'json' } } } as unknown as Topology;
     return { keys, store, slo: new SloObserver({ topology: full, redis, keys, schemaIds: { sliWindow: 1 } }) };
   }
   const decodeAll = (ms: OutputMessage[]) => ({

@@ -62,7 +62,8 @@ async function grantTopologyAcls(env: NodeJS.ProcessEnv, adminPassword: string, 
   const acl = [
     ...f.topics.flatMap((t) => [allow(Res.TOPIC, t, Op.CREATE), allow(Res.TOPIC, t, Op.DESCRIBE)]),
     allow(Res.TOPIC, f.raw, Op.WRITE), allow(Res.TOPIC, f.raw, Op.READ), allow(Res.GROUP, f.name, Op.READ),
-    ...outputs.map((t) => allow(Res.TOPIC, t, Op.WRITE)),
+    // The engine reads each output's max.message.bytes at start to size its sends.
+    ...outputs.flatMap((t) => [allow(Res.TOPIC, t, Op.WRITE), allow(Res.TOPIC, t, Op.DESCRIBE_CONFIGS)]),
     allow(Res.TRANSACTIONAL_ID, `tracklane-${f.name}-`, Op.WRITE, true), allow(Res.TRANSACTIONAL_ID, `tracklane-${f.name}-`, Op.DESCRIBE, true),
     allow(Res.TOPIC, f.enriched, Op.READ), allow(Res.GROUP, readerGroupPrefix, Op.READ, true),
   ];
