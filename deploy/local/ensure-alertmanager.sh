@@ -6,8 +6,8 @@
 #
 # The package's service must never run: the test starts its own Alertmanager on a free
 # loopback port, and the packaged default (9093) is the local Kafka's controller port. So
-# the install runs under a policy-rc.d that denies every service start, and afterwards the
-# script checks that no Alertmanager process was left running.
+# the install goes through apt-install-quiet.sh (no service starts), the unit is disabled at
+# boot, and afterwards the script checks that no Alertmanager process was left running.
 set -euo pipefail
 
 find_binary() {
@@ -22,38 +22,10 @@ if found="$(find_binary)"; then
   exit 0
 fi
 
+bash "$(dirname "${BASH_SOURCE[0]}")/apt-install-quiet.sh" prometheus-alertmanager
+
 SUDO=
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else
-    echo "ensure-alertmanager: no alertmanager binary and this user is not root (no sudo); install the Debian package 'prometheus-alertmanager'" >&2
-    exit 1
-  fi
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-alertmanager: no alertmanager binary and apt-get is not available; install Alertmanager 0.25+ on the PATH" >&2
-  exit 1
-fi
-
-# Deny service starts for the length of the install (invoke-rc.d asks policy-rc.d; 101 = not
-# allowed). An existing policy is kept aside and put back, whatever happens.
-POLICY=/usr/sbin/policy-rc.d
-BACKUP=
-if [ -e "$POLICY" ]; then
-  BACKUP="$(mktemp)"
-  $SUDO cp -p "$POLICY" "$BACKUP"
-fi
-restore_policy() {
-  if [ -n "$BACKUP" ]; then $SUDO cp -p "$BACKUP" "$POLICY"; rm -f "$BACKUP"; else $SUDO rm -f "$POLICY"; fi
-}
-trap restore_policy EXIT
-printf '#!/bin/sh\n# ensure-alertmanager.sh: no service starts during the install\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
-$SUDO chmod 755 "$POLICY"
-
-echo "ensure-alertmanager: installing Debian's prometheus-alertmanager (its service is not started)" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
-# Another apt run (a colleague, a second test worker) holds the dpkg lock: wait for it.
-$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus-alertmanager >&2
+[ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
 
 # Nor at the next boot: the package enables its unit (a wants/ symlink) and its SysV script,
 # which would start a system-wide Alertmanager on 9093. `systemctl disable` edits those links
