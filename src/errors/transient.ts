@@ -50,6 +50,8 @@ const KAFKA_MEMBERSHIP_TYPES = new Set([
 /** Error types kafkajs raises when a transactional producer was fenced (see KAFKA_MEMBERSHIP_TYPES). */
 export const KAFKA_FENCED_TYPES: ReadonlySet<string> = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
 
+const KAFKA_OUTAGE_NAMES = new Set(['KafkaJSGroupCoordinatorNotFound', 'KafkaJSLockTimeout']);
+
 interface KafkaJsLike { name: string; retriable?: boolean; type?: string; cause?: unknown }
 
 function asKafkaJs(err: unknown): KafkaJsLike | undefined {
@@ -65,6 +67,9 @@ export function isKafkaRetriable(err: unknown): boolean {
   if (k.type && KAFKA_MEMBERSHIP_TYPES.has(k.type)) return true;
   // kafkajs retries only retriable errors; when it gives up, the outage is still an outage.
   if (k.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  // Marked non-retriable by kafkajs but raised when no broker answers (a broker restart): no
+  // broker gave the group coordinator, or a broker's request lock was not freed in time.
+  if (KAFKA_OUTAGE_NAMES.has(k.name)) return true;
   // kafkajs nests retriers (consumer -> cluster -> broker): when the inner one gives up, the
   // outer one sees a non-retriable error and wraps it as KafkaJSNonRetriableError, keeping
   // the first failure as `cause`. A broker that is down is then still an outage, not a bug:

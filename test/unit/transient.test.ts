@@ -1,4 +1,4 @@
-import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSLockTimeout, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { isTransient } from '../../src/errors/transient';
 
 // Which errors the batch conductor retries (paused) and which stop the engine. The shapes are
@@ -14,6 +14,9 @@ describe('isTransient', () => {
     const wrapped = new KafkaJSNonRetriableError(exhausted, { cause: refused() } as never);
     expect(wrapped.retriable).toBe(false);
     expect(isTransient(wrapped)).toBe(true);
+    // What a Kafka restart produced in a later chaos run: no broker answered for the coordinator.
+    expect(isTransient(new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator'))).toBe(true);
+    expect(isTransient(new KafkaJSLockTimeout('Timeout while acquiring lock (1 waiting locks)'))).toBe(true);
   });
 
   it('a bug or a refusal stays fatal', () => {
